@@ -1,0 +1,66 @@
+"""The serving side: the active model, loaded once per process and swapped on promotion.
+
+Each batch asks the registry which version is active (one indexed query); only when the
+answer changes is a model loaded. A version that cannot be loaded is remembered as such,
+so a broken artifact costs one failed load, not one per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+
+from classifier import artifact
+from inbox import intents
+from mlops import registry
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_loaded: tuple[str, artifact.Classifier | None] | None = None
+
+
+def active_classifier() -> artifact.Classifier | None:
+    """The production model, or None when there is no usable one (emails stay pending)."""
+    global _loaded
+    row = registry.active()
+    if row is None:
+        return None
+    with _lock:
+        if _loaded is not None and _loaded[0] == row.version:
+            return _loaded[1]
+        model: artifact.Classifier | None
+        try:
+            _limit_torch_threads()
+            model = artifact.load(registry.local_path(row), expected_labels=intents.LABELS)
+        except artifact.UnusableModel as exc:
+            logger.error("no usable model", extra={"model_version": row.version, "error": str(exc)})
+            model = None
+        else:
+            logger.info("model loaded", extra={"model_version": row.version, "kind": model.kind})
+        _loaded = (row.version, model)
+        return model
+
+
+def forget() -> None:
+    """Drop the cached model (tests, and after a version's files were replaced)."""
+    global _loaded
+    with _lock:
+        _loaded = None
+
+
+def review_threshold(model: artifact.Classifier) -> float:
+    """Confidence below which an email goes to needs_review."""
+    configured = settings.CLEANINBOX_REVIEW_THRESHOLD
+    if configured is not None:
+        return configured
+    return model.threshold if model.threshold is not None else 0.5
+
+
+def _limit_torch_threads() -> None:
+    # Two torch threads per process on two cores thrash once two processes run.
+    import torch
+
+    torch.set_num_threads(settings.CLEANINBOX_TORCH_THREADS)

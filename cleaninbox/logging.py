@@ -1,0 +1,57 @@
+"""Log formatting: every record carries its `extra` fields (email_id, message_id, task_id…)
+so one email can be followed from ingestion to classification with a grep."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, object]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`time level logger message key=value …`, readable in a terminal and greppable."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        line = f"{stamp}Z {record.levelname:<7} {record.name}: {record.getMessage()}"
+        pairs = " ".join(f"{k}={v}" for k, v in _extras(record).items())
+        if pairs:
+            line = f"{line} {pairs}"
+        if record.exc_info:
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **{k: v if isinstance(v, int | float | bool | None) else str(v) for k, v in _extras(record).items()},
+        }
+        if record.exc_info:
+            data["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+class MaskPIIFilter(logging.Filter):
+    """Masks card numbers and IBANs in messages before any handler writes them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from inbox.cleaning import mask_pii
+
+        message = record.getMessage()
+        masked = mask_pii(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

@@ -1,0 +1,115 @@
+"""Emails and the corrections agents make to their intents."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class EmailQuerySet(models.QuerySet):
+    def needing_review(self) -> EmailQuerySet:
+        return self.filter(status=Email.Status.NEEDS_REVIEW)
+
+
+class Email(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CLASSIFIED = "classified", "Classified"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        RAW = "raw", "Raw message"
+        IMPORT = "import", "Import"
+        IMAP = "imap", "IMAP"
+        ADMIN = "admin", "Admin"
+
+    message_id = models.CharField(max_length=998, unique=True)
+    sender = models.CharField(max_length=320)
+    sender_name = models.CharField(max_length=320, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    # What the classifier saw: subject + the customer's own words, quotes and signatures cut.
+    model_input = models.TextField(blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    thread_root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_replies"
+    )
+    attachments = models.JSONField(default=list, blank=True)
+    parse_defects = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+
+    received_at = models.DateTimeField()
+    ingested_at = models.DateTimeField(auto_now_add=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    intent = models.CharField(max_length=64, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    top_k = models.JSONField(default=list, blank=True)
+    model_version = models.CharField(max_length=128, blank=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    # The model's own answer, kept when an agent corrects `intent`.
+    predicted_intent = models.CharField(max_length=64, blank=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = EmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="email_status_received"),
+            models.Index(fields=["intent", "-received_at"], name="email_intent_received"),
+            models.Index(fields=["-received_at"], name="email_received"),
+            models.Index(fields=["status", "ingested_at"], name="email_status_ingested"),
+            models.Index(Lower("sender"), name="email_sender_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} <{self.sender}>"
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.corrected_at is not None
+
+    @property
+    def classifier_text(self) -> str:
+        """The text handed to the model: the cleaned input, or subject and body as they are."""
+        return self.model_input or "\n".join(p for p in (self.subject, self.body_text) if p)
+
+
+class Correction(models.Model):
+    """One agent's relabelling of one email; the history is never rewritten."""
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="corrections")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="corrections"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    previous_intent = models.CharField(max_length=64, blank=True)
+    new_intent = models.CharField(max_length=64)
+    model_intent = models.CharField(max_length=64, blank=True)
+    model_confidence = models.FloatField(null=True, blank=True)
+    model_version = models.CharField(max_length=128, blank=True)
+    via = models.CharField(max_length=16, default="api")  # api | admin | ui
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at"], name="correction_created")]
+
+    def __str__(self) -> str:
+        return f"{self.previous_intent or '—'} → {self.new_intent}"
+
+    @property
+    def agrees_with_model(self) -> bool:
+        return self.new_intent == self.model_intent
