@@ -108,18 +108,22 @@ class EvaluationReport:
         return self.recommended.threshold if self.recommended else None
 
     def headline(self) -> dict[str, Any]:
-        """The few figures stored with a model version and shown in the UI."""
-        point = self.recommended
+        """The scalar metrics only: stored with a model version, logged, shown in the UI."""
+        recommended, given = self.recommended, self.at_threshold
         return {
             "n": self.n,
             "accuracy": self.accuracy,
             "macro_f1": self.macro_f1,
-            "ece": self.ece,
             "nll": self.nll,
+            "brier": self.brier,
+            "ece": self.ece,
             "target_error": self.target_error,
-            "threshold": point.threshold if point else None,
-            "coverage": point.coverage if point else None,
-            "routed_error": point.error if point else None,
+            "threshold": self.threshold,
+            "coverage": recommended.coverage if recommended else None,
+            "routed_error": recommended.error if recommended else None,
+            "at_threshold": given.threshold if given else None,
+            "at_threshold_coverage": given.coverage if given else None,
+            "at_threshold_error": given.error if given else None,
         }
 
     def to_dict(self) -> dict[str, Any]:

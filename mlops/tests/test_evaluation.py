@@ -232,3 +232,15 @@ def test_plots_cope_without_a_recommended_threshold(tmp_path: Path) -> None:
 
     for path in ev.save_plots(report, tmp_path).values():
         assert_png(path, (300, 300))
+
+
+def test_the_headline_holds_only_scalars(banking_report: ev.EvaluationReport) -> None:
+    headline = banking_report.headline()
+
+    assert headline["accuracy"] == banking_report.accuracy
+    assert headline["threshold"] == banking_report.threshold
+    assert headline["coverage"] == banking_report.recommended.coverage
+    assert headline["at_threshold"] == 0.9
+    assert headline["at_threshold_coverage"] == banking_report.at_threshold.coverage
+    assert all(v is None or isinstance(v, int | float) for v in headline.values())
+    json.dumps(headline, allow_nan=False)
