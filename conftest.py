@@ -1,0 +1,108 @@
+"""Fixtures shared by every app's tests: users and clients, the real BANKING77 data, a
+real baseline model in the registry, and a real Celery worker on the real Redis."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("WANDB_MODE", "disabled")
+
+# Tests use their own Redis database so a developer's running worker never eats their tasks.
+TEST_BROKER_URL = os.environ.get("CLEANINBOX_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+REPO = Path(__file__).resolve().parent
+
+
+def data_source() -> str:
+    """Where the tests read BANKING77 from: CLEANINBOX_DATA_SOURCE (set by .ci/run)."""
+    source = os.environ.get("CLEANINBOX_DATA_SOURCE")
+    if not source:
+        raise pytest.UsageError(
+            "Set CLEANINBOX_DATA_SOURCE to a folder with BANKING77's train.csv/test.csv "
+            "(offline here: ../shared/data/banking77); see README, 'Running the tests'."
+        )
+    return source
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_test_broker():
+    from cleaninbox.celery import app
+
+    app.conf.broker_url = TEST_BROKER_URL
+    app.conf.result_backend = None
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(settings, tmp_path):
+    settings.CLEANINBOX_REPORTS_DIR = tmp_path / "reports"
+    settings.CLEANINBOX_MODEL_DIR = tmp_path / "models"
+    # Each test starts without a cached model; the registry (database) decides.
+    from classifier import runtime
+
+    runtime.forget()
+    yield
+    runtime.forget()
+
+
+@pytest.fixture(scope="session")
+def banking77_dir(tmp_path_factory) -> Path:
+    """BANKING77 prepared by mlops.data exactly as `download_data` does it."""
+    from mlops.data import prepare
+
+    data_dir = tmp_path_factory.mktemp("data") / "banking77"
+    prepare(data_source(), data_dir, progress=False)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def baseline_artifact(banking77_dir, tmp_path_factory) -> Path:
+    """A real TF-IDF model trained on the prepared train split (about 20 s, once)."""
+    from mlops.baseline import train_baseline
+
+    return train_baseline(banking77_dir, tmp_path_factory.mktemp("models"), progress=False)
+
+
+@pytest.fixture
+def active_model(db, baseline_artifact):
+    """The baseline registered and promoted to production."""
+    from mlops import registry
+
+    registry.register(baseline_artifact)
+    return registry.promote(registry.register(baseline_artifact).version)
+
+
+@pytest.fixture
+def agent(django_user_model):
+    return django_user_model.objects.create_user("agent", "agent@bank.example", "agent-pass-123")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(
+        "lead", "lead@bank.example", "lead-pass-123", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def api_client(agent):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
+    return client
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (solo pool, in a thread) consuming the real Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from cleaninbox.celery import app
+
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
