@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up and start cleaninbox locally: install, migrate, create the first admin, fetch
+# BANKING77, train the quick baseline if no model serves yet, then run web + worker + beat.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+scripts/services.sh redis $([[ "${DATABASE_URL:-}" == postgres* ]] && echo postgres)
+
+mkdir -p var
+py=.venv/bin/python
+$py manage.py migrate --noinput
+$py manage.py ensure_admin
+$py manage.py download_data
+$py manage.py train_baseline --promote --if-no-active
+$py manage.py list_models || true
+echo
+echo "cleaninbox: http://127.0.0.1:${PORT:-8000}/  (API docs: /api/docs/, admin: /admin/)"
+exec .venv/bin/honcho -f Procfile.dev start
