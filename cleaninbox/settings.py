@@ -79,6 +79,9 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=envint("DB_CONN_MAX_AGE", 60)
     )
 }
+# Parallel test runs on one server need distinct test databases (default: test_<name>).
+if envstr("CLEANINBOX_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": envstr("CLEANINBOX_TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6379/0")
