@@ -187,7 +187,7 @@ def write_artifact(
             if p.is_file() and p.name != METADATA_FILE
         }
         _write_json_atomic(tmp / METADATA_FILE, meta)
-        os.rename(tmp, dest)
+        tmp.rename(dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -208,7 +208,7 @@ def _write_json_atomic(target: Path, data: dict[str, Any]) -> None:
         json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    tmp.replace(target)
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

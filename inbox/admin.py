@@ -23,7 +23,7 @@ class EmailAdminForm(forms.ModelForm):
 
     class Meta:
         model = Email
-        fields = "__all__"
+        exclude: list[str] = []  # the admin's fieldsets decide what shows
 
 
 class CorrectionInline(admin.TabularInline):
