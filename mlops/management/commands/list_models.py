@@ -1,0 +1,54 @@
+"""`manage.py list_models`: the registry as a table (and, with --remote, the bucket)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mlops import gcs
+from mlops.models import ModelVersion
+
+COLUMNS = ("version", "kind", "stage", "val acc", "test acc", "threshold", "created")
+
+
+class Command(BaseCommand):
+    help = "List registered model versions, newest first; --remote lists published ones too."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--remote", action="store_true", help="Also list versions in GCS.")
+
+    def handle(self, *args, remote, **options):
+        rows = [
+            (
+                row.version, row.kind, row.stage, _pct(row.validation_accuracy),
+                _pct(row.test_accuracy), "n/a" if row.threshold is None else f"{row.threshold:.3f}",
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+            )
+            for row in ModelVersion.objects.all()
+        ]  # fmt: skip
+        self.stdout.write(_table(COLUMNS, rows) if rows else "No model versions registered.")
+        if remote:
+            try:
+                published = gcs.list_versions()
+            except gcs.GCSError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write("")
+            remote_rows = [
+                (v.version, v.kind, _pct(v.validation_accuracy), v.published_at, v.uri)
+                for v in published
+            ]
+            columns = ("version", "kind", "val acc", "published", "uri")
+            self.stdout.write(_table(columns, remote_rows) if remote_rows else "Nothing published.")
+        active = next((r[0] for r in rows if r[2] == ModelVersion.Stage.PRODUCTION), None)
+        self.stdout.write(f"{len(rows)} version(s); active: {active or 'none'}")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(columns)]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
+             for line in (columns, *rows)]  # fmt: skip
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
