@@ -45,7 +45,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class MaskPIIFilter(logging.Filter):
-    """Masks card numbers and IBANs in messages before any handler writes them."""
+    """Masks card numbers and IBANs in messages and `extra` fields before any handler
+    writes them (an extra such as a parse defect or an error can quote a customer)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from inbox.cleaning import mask_pii
@@ -54,4 +55,12 @@ class MaskPIIFilter(logging.Filter):
         masked = mask_pii(message)
         if masked != message:
             record.msg, record.args = masked, None
+        for key, value in _extras(record).items():
+            if isinstance(value, int | float | bool | None):
+                continue
+            # Formatters print extras with str(), so a masked string prints the same way.
+            text = str(value)
+            masked = mask_pii(text)
+            if masked != text:
+                setattr(record, key, masked)
         return True
