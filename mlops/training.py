@@ -1,0 +1,420 @@
+"""Fine-tune the transformer on BANKING77 and write it as a model version.
+
+The recipe (LP-FT), chosen on the validation split:
+
+1. Linear probe: the frozen encoder's pooled features of the train split, a logistic
+   regression on them, and its weights copied into the linear head. Fine-tuning then
+   starts from a good head, so the first updates do not wreck the pretrained features
+   (Kumar et al., 2022, "Fine-Tuning can Distort Pretrained Features").
+2. Fine-tune everything at a low learning rate (head a little higher), AdamW, linear
+   warm-up then cosine decay, label smoothing, batches of similar-length queries padded
+   only to their longest member, validation macro-F1 after every epoch, best epoch kept,
+   early stopping.
+3. Temperature scaling on validation, evaluation on validation (metrics + recommended
+   threshold), and an atomic artifact write.
+
+Seeded end to end (Python, NumPy and torch RNGs, batch order), so the same config and data
+give the same model. The test split is read only to drop agents' corrections that
+duplicate a test query, which would leak test labels into training.
+No Django here: the ``train_model`` command and the Celery task both call ``train``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from tqdm import tqdm
+
+from classifier.artifact import write_artifact
+from classifier.transformer import (
+    PooledClassifier,
+    TransformerClassifier,
+    batched_logits,
+    load_base,
+    pad_batch,
+    save_model,
+    tokenize,
+)
+from mlops import data
+from mlops.config import ExperimentConfig
+from mlops.evaluation import evaluate, fit_temperature, softmax
+
+logger = logging.getLogger(__name__)
+
+# Queries are shuffled, cut into pools of this many batches, sorted by length within a
+# pool and batched: padding shrinks to almost nothing while batches stay well mixed.
+_POOL_BATCHES = 50
+_LOG_EVERY_STEPS = 20
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    """One epoch's mean training loss and validation scores."""
+
+    epoch: int
+    train_loss: float
+    val_accuracy: float
+    val_macro_f1: float
+    seconds: float
+
+
+def train(
+    config: ExperimentConfig,
+    data_dir: Path,
+    model_dir: Path,
+    extra_examples: Iterable[tuple[str, str]] = (),
+    progress: bool = True,
+) -> Path:
+    """Fine-tune ``config.base_model`` on the prepared data in ``data_dir`` and write a new
+    version folder under ``model_dir``; returns its path.
+
+    ``extra_examples`` are (text, label) pairs, e.g. agents' corrections, added to the train
+    split after dropping any whose normalised text appears in the test split.
+    """
+    started = time.monotonic()
+    data_dir, model_dir = Path(data_dir), Path(model_dir)
+    labels = data.load_labels(data_dir)
+    texts, y_names = data.load_split(data_dir, "train")
+    val_texts, val_names = data.load_split(data_dir, "validation")
+    test_texts, _ = data.load_split(data_dir, "test")
+    extra, extra_stats = clean_extra_examples(extra_examples, labels, test_texts)
+    texts += [text for text, _ in extra]
+    y_names += [label for _, label in extra]
+    index = {name: i for i, name in enumerate(labels)}
+    y = np.array([index[name] for name in y_names])
+    val_y = np.array([index[name] for name in val_names])
+    version = _new_version(config.name, model_dir)
+
+    with torch_threads(config.num_threads), _tracking(config, version) as run:
+        seed_everything(config.seed)
+        tokenizer, model = load_base(config.base_model, len(labels), config.pooling, config.dropout)
+        if config.freeze_word_embeddings:
+            model.encoder.get_input_embeddings().weight.requires_grad_(False)
+        pad_id = tokenizer.pad_token_id
+        train_ids = tokenize(tokenizer, texts, config.max_length)
+        val_ids = tokenize(tokenizer, val_texts, config.max_length)
+        if config.linear_probe:
+            fit_linear_probe(model, train_ids, y, pad_id, config, progress)
+        history = fine_tune(model, train_ids, y, val_ids, val_y, pad_id, config, run, progress)
+
+        val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
+        temperature = fit_temperature(val_logits, val_y)
+        report = evaluate(labels, val_y, softmax(val_logits, temperature))
+        best = max(history, key=lambda r: r.val_macro_f1)
+        metadata = {
+            "version": version,
+            "kind": TransformerClassifier.kind,
+            "labels": labels,
+            "temperature": temperature,
+            "threshold": report.threshold,
+            "metrics": {"validation": report.headline()},
+            "config": config.to_dict(),
+            "base_model": config.base_model,
+            "transformer": {"pooling": config.pooling, "max_length": config.max_length},
+            "data_manifest_sha256": _manifest_sha256(data_dir),
+            "training_examples": len(texts),
+            "extra_examples": extra_stats,
+            "best_epoch": best.epoch,
+            "history": [vars(r) for r in history],
+            "training_seconds": round(time.monotonic() - started, 1),
+        }
+        path = write_artifact(
+            model_dir / version, metadata, lambda tmp: save_model(model, tokenizer, tmp)
+        )
+        if run is not None:
+            run.summary.update(
+                {f"val/{k}": v for k, v in report.headline().items() if v is not None}
+                | {"temperature": temperature, "training_seconds": metadata["training_seconds"]}
+            )
+    logger.info(
+        "transformer trained",
+        extra={
+            "model_version": version,
+            "val_accuracy": round(report.accuracy, 4),
+            "val_macro_f1": round(report.macro_f1, 4),
+            "seconds": metadata["training_seconds"],
+        },
+    )
+    return path
+
+
+def clean_extra_examples(
+    examples: Iterable[tuple[str, str]], labels: Sequence[str], test_texts: Sequence[str]
+) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Usable extra (text, label) pairs and counts of what was dropped and why.
+
+    An unknown label is an error (corrections are made against the same intent list); a
+    text whose normalised form is a test query is dropped, so test scores stay honest.
+    """
+    known = set(labels)
+    test = {normalise(text) for text in test_texts}
+    kept, blank, in_test = [], 0, 0
+    for text, label in examples:
+        if label not in known:
+            raise ValueError(f"extra example labelled {label!r}, which is not a known intent")
+        if not normalise(text):
+            blank += 1
+        elif normalise(text) in test:
+            in_test += 1
+        else:
+            kept.append((text, label))
+    return kept, {"used": len(kept), "dropped_in_test": in_test, "dropped_blank": blank}
+
+
+def normalise(text: str) -> str:
+    """Case- and whitespace-insensitive form used to match texts across splits."""
+    return " ".join(text.casefold().split())
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every RNG training touches."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` torch threads, then restore the caller's setting."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# --- stages -----------------------------------------------------------------------------
+
+
+@torch.inference_mode()
+def pooled_features(
+    model: PooledClassifier,
+    token_ids: Sequence[Sequence[int]],
+    pad_id: int,
+    batch_size: int,
+    progress: bool = False,
+) -> np.ndarray:
+    """The frozen encoder's pooled vector of every sequence, in input order."""
+    model.eval()
+    out = np.zeros((len(token_ids), model.head.in_features), dtype=np.float32)
+    order = np.argsort([len(ids) for ids in token_ids], kind="stable")
+    starts = range(0, len(order), batch_size)
+    for start in tqdm(starts, desc="linear probe features", disable=not progress, leave=False):
+        rows = order[start : start + batch_size]
+        input_ids, mask = pad_batch([token_ids[i] for i in rows], pad_id)
+        out[rows] = model.pool(input_ids, mask).numpy()
+    return out
+
+
+def fit_linear_probe(
+    model: PooledClassifier,
+    token_ids: Sequence[Sequence[int]],
+    y: np.ndarray,
+    pad_id: int,
+    config: ExperimentConfig,
+    progress: bool = True,
+) -> None:
+    """Fit a logistic regression on frozen pooled features and copy it into the head."""
+    features = pooled_features(model, token_ids, pad_id, config.eval_batch_size, progress)
+    probe = LogisticRegression(C=config.linear_probe_c, max_iter=3000, random_state=config.seed)
+    probe.fit(features, y)
+    weight = np.zeros((model.head.out_features, features.shape[1]), dtype=np.float32)
+    # sklearn orders rows by the classes it saw; an intent missing from a tiny train set
+    # starts as unlikely as the least likely seen one (a huge negative bias would blow up
+    # the label-smoothing term of the loss).
+    bias = np.full(model.head.out_features, probe.intercept_.min(), dtype=np.float32)
+    weight[probe.classes_] = probe.coef_
+    bias[probe.classes_] = probe.intercept_
+    with torch.no_grad():
+        model.head.weight.copy_(torch.from_numpy(weight))
+        model.head.bias.copy_(torch.from_numpy(bias))
+
+
+def fine_tune(
+    model: PooledClassifier,
+    train_ids: Sequence[Sequence[int]],
+    y: np.ndarray,
+    val_ids: Sequence[Sequence[int]],
+    val_y: np.ndarray,
+    pad_id: int,
+    config: ExperimentConfig,
+    run: Any = None,
+    progress: bool = True,
+) -> list[EpochResult]:
+    """Train every unfrozen weight; leaves ``model`` at its best validation epoch."""
+    rng = np.random.default_rng(config.seed)
+    steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(_param_groups(model, config))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config, total))
+    targets = torch.from_numpy(y).long()
+    history: list[EpochResult] = []
+    best_state, best_f1, stale = None, -1.0, 0
+    bar = tqdm(total=total, desc="fine-tune", unit="step", disable=not progress)
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        epoch_start, losses = time.monotonic(), []
+        for rows in length_bucketed_batches(
+            [len(ids) for ids in train_ids], config.batch_size, rng
+        ):
+            input_ids, mask = pad_batch([train_ids[i] for i in rows], pad_id)
+            loss = torch.nn.functional.cross_entropy(
+                model(input_ids, mask), targets[rows], label_smoothing=config.label_smoothing
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            losses.append(loss.item())
+            bar.update(1)
+            if step % _LOG_EVERY_STEPS == 0:
+                bar.set_postfix(epoch=epoch, loss=f"{np.mean(losses[-_LOG_EVERY_STEPS:]):.3f}")
+                if run is not None:
+                    run.log(
+                        {"train/loss": loss.item(), "train/lr": scheduler.get_last_lr()[0]},
+                        step=step,
+                    )
+        predicted = batched_logits(model, val_ids, pad_id, config.eval_batch_size).argmax(axis=1)
+        result = EpochResult(
+            epoch=epoch,
+            train_loss=float(np.mean(losses)),
+            val_accuracy=float((predicted == val_y).mean()),
+            val_macro_f1=float(f1_score(val_y, predicted, average="macro")),
+            seconds=round(time.monotonic() - epoch_start, 1),
+        )
+        history.append(result)
+        bar.set_postfix(epoch=epoch, val_f1=f"{result.val_macro_f1:.4f}")
+        logger.info("epoch done", extra=vars(result))
+        if run is not None:
+            run.log({f"val/{k}": v for k, v in vars(result).items()}, step=step)
+        if result.val_macro_f1 > best_f1:
+            best_f1, stale = result.val_macro_f1, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= config.early_stopping_patience:
+                break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def length_bucketed_batches(
+    lengths: Sequence[int], batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Shuffled batches of row indices whose members have similar lengths."""
+    order = rng.permutation(len(lengths))
+    pool = batch_size * _POOL_BATCHES
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort([lengths[i] for i in chunk], kind="stable")]
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _param_groups(model: PooledClassifier, config: ExperimentConfig) -> list[dict[str, Any]]:
+    """AdamW groups: no weight decay on biases and LayerNorms; the head at its own rate;
+    encoder layers at ``learning_rate * layer_decay ** (distance from the top)``."""
+    n_layers = int(getattr(model.encoder.config, "num_hidden_layers", 0))
+    groups: dict[tuple[float, float], list[torch.nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if name.startswith("head."):
+            lr = config.head_learning_rate
+        else:
+            depth = _layer_depth(name, n_layers)
+            lr = config.learning_rate * config.layer_decay ** (n_layers + 1 - depth)
+        decay = config.weight_decay if param.ndim > 1 else 0.0
+        groups.setdefault((lr, decay), []).append(param)
+    return [{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()]
+
+
+def _layer_depth(name: str, n_layers: int) -> int:
+    """0 for embeddings, i + 1 for transformer layer i, n_layers + 1 above them."""
+    if ".embeddings." in f".{name}":
+        return 0
+    parts = name.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if part in ("layer", "layers") and parts[i + 1].isdigit():
+            return int(parts[i + 1]) + 1
+    return n_layers + 1
+
+
+def _lr_lambda(config: ExperimentConfig, total: int) -> Any:
+    warmup = int(config.warmup_ratio * total)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        progress = (step - warmup) / max(1, total - warmup)
+        if config.schedule == "linear":
+            return max(0.0, 1.0 - progress)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    return factor
+
+
+# --- bookkeeping ------------------------------------------------------------------------
+
+
+@contextmanager
+def _tracking(config: ExperimentConfig, version: str) -> Iterator[Any]:
+    """A wandb run (offline without WANDB_API_KEY, a no-op under WANDB_MODE=disabled)."""
+    if not config.wandb:
+        yield None
+        return
+    import wandb  # slow import; only when tracking is on
+
+    mode = os.environ.get("WANDB_MODE") or (
+        "online" if os.environ.get("WANDB_API_KEY") else "offline"
+    )
+    run = wandb.init(
+        project=config.wandb_project,
+        name=version,
+        config=config.to_dict(),
+        mode=mode,
+        job_type="train",
+    )
+    try:
+        yield run
+    finally:
+        run.finish()
+
+
+def _new_version(prefix: str, model_dir: Path) -> str:
+    """``PREFIX-YYYYmmdd-HHMMSS``, suffixed when a version of that second exists already."""
+    version = f"{prefix}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    candidate, n = version, 1
+    while (model_dir / candidate).exists():
+        n += 1
+        candidate = f"{version}-{n}"
+    return candidate
+
+
+def _manifest_sha256(data_dir: Path) -> str | None:
+    try:
+        return data.read_manifest(data_dir).get("manifest_sha256")
+    except data.DataError:
+        return None
