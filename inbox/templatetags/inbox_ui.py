@@ -1,0 +1,77 @@
+"""Template filters for the inbox: intent titles, percentages, compact times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+from inbox import intents
+from inbox.models import Email
+
+register = template.Library()
+
+STATUS_LABELS = dict(Email.Status.choices)
+
+
+@register.filter
+def intent_title(name: str) -> str:
+    """`card_arrival` -> "Card arrival"; "" -> "" (unknown names are shown as they are)."""
+    return intents.title(name) if intents.is_intent(name) else (name or "")
+
+
+@register.filter
+def intent_description(name: str) -> str:
+    return intents.description(name)
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def pct(value: float | None, digits: int = 0) -> str:
+    """0.873 -> "87%"; None -> "—"."""
+    if value is None:
+        return "—"
+    return f"{value:.{int(digits)}%}"
+
+
+@register.filter
+def confidence_level(value: float | None) -> str:
+    """A CSS modifier for a confidence: high, mid, low or none."""
+    if value is None:
+        return "none"
+    if value >= 0.8:
+        return "high"
+    return "mid" if value >= 0.5 else "low"
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """Today: "14:05"; this year: "3 Nov"; earlier: "3 Nov 2023" (local time)."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    today = timezone.localdate()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if local.year == today.year:
+        return f"{local.day} {local:%b}"
+    return f"{local.day} {local:%b %Y}"
+
+
+@register.filter
+def width_pct(value: float | None) -> str:
+    """A probability as a CSS width ("42.0%"), clamped to 0..100."""
+    if value is None:
+        return "0%"
+    return f"{max(0.0, min(1.0, float(value))) * 100:.1f}%"
+
+
+@register.inclusion_tag("inbox/_intent_datalist.html")
+def intent_datalist() -> dict:
+    """The <datalist> of all 77 intent titles that every intent input offers."""
+    return {"intent_families": list(intents.FAMILIES.items())}

@@ -1,0 +1,12 @@
+"""The agents' web inbox: server-rendered pages, htmx for polling."""
+
+from __future__ import annotations
+
+from inbox.views.email import correct, email_detail
+from inbox.views.lists import folder, folder_rows, home, relabel
+from inbox.views.overview import overview, report_image
+
+__all__ = [
+    "correct", "email_detail", "folder", "folder_rows", "home", "overview", "relabel",
+    "report_image",
+]  # fmt: skip

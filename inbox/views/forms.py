@@ -1,0 +1,93 @@
+"""Forms that validate what agents send from the inbox before a service acts on it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.http import QueryDict
+from django.utils import timezone
+
+from inbox import intents
+from inbox.models import Email
+
+# Chosen explicitly, so that "any" survives in links where an empty value would not.
+ANY_STATUS = "any"
+
+
+class IntentField(forms.CharField):
+    """An intent given by its name or its readable title (what the datalist offers)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        name = intents.lookup(value or "")
+        if name is None:
+            raise forms.ValidationError(f"There is no intent called “{value}”.")
+        return name
+
+
+class ListFilterForm(forms.Form):
+    """The folder filter bar: text search, status and a received-date range."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Search subject, body or sender",
+                "data-search": "",
+            }
+        ),
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[(ANY_STATUS, "Any status"), *Email.Status.choices]
+    )
+    after = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    before = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        after, before = data.get("after"), data.get("before")
+        if after and before and after > before:
+            self.add_error("before", "The end date is before the start date.")
+        return data
+
+    def filter_data(self) -> QueryDict:
+        """The valid choices as parameters for ``inbox.api.filters.EmailFilter``."""
+        data = QueryDict(mutable=True)
+        cleaned = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        if cleaned.get("q"):
+            data["search"] = cleaned["q"]
+        if cleaned.get("status") not in (None, "", ANY_STATUS):
+            data.setlist("status", [cleaned["status"]])
+        if cleaned.get("after"):
+            data["received_after"] = _day_start(cleaned["after"]).isoformat()
+        if cleaned.get("before"):
+            # "To" includes the whole day; the filter's bound is exclusive.
+            data["received_before"] = _day_start(cleaned["before"] + timedelta(days=1)).isoformat()
+        return data
+
+
+class CorrectionForm(forms.Form):
+    intent = IntentField(max_length=200)
+
+
+class RelabelForm(forms.Form):
+    intent = IntentField(max_length=200)
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any integer id is a valid choice; emails that do not exist are simply not found.
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        self.fields["ids"].error_messages["required"] = "Select at least one email."
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))

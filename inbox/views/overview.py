@@ -1,0 +1,122 @@
+"""The overview: volume per intent, routing, agreement, and the model that serves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from inbox import charts, intents, stats
+from inbox.models import Email
+from mlops import registry
+
+DAYS = 14
+# Evaluation plots, as written to CLEANINBOX_REPORTS_DIR/<version>/<name>.png.
+REPORT_IMAGES = {
+    "confusion_matrix": "Confusion matrix",
+    "reliability": "Reliability (is confidence honest?)",
+    "selective": "Accuracy against share auto-routed",
+    "risk_coverage": "Error against share auto-routed",
+}
+UNCLASSIFIED = "Unclassified"
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - timedelta(days=DAYS)
+    volume = stats.daily_volume(DAYS)
+    model = registry.active()
+    return render(
+        request,
+        "inbox/overview.html",
+        {
+            "days": DAYS,
+            "volume": volume,
+            "chart": mark_safe(_family_chart(volume)),  # every label escaped in inbox.charts
+            "legend": _legend(volume),
+            "intent_rows": _intent_rows(volume),
+            "routing": stats.routing(since),
+            "agreement": stats.agreement(),
+            "agreement_recent": stats.agreement(since),
+            "queue": _queue_sizes(),
+            "model": model,
+            "threshold": stats.routing_threshold(model.threshold) if model else None,
+            "reports": _reports(model.version) if model else [],
+        },
+    )
+
+
+@login_required
+def report_image(request: HttpRequest, version: str, name: str) -> FileResponse:
+    """One evaluation PNG of a model version, for logged-in users only."""
+    path = _report_path(version, name)
+    if path is None or not path.is_file():
+        raise Http404("No such report")
+    return FileResponse(path.open("rb"), content_type="image/png")
+
+
+def _report_path(version: str, name: str) -> Path | None:
+    if name not in REPORT_IMAGES:
+        return None
+    root = Path(settings.CLEANINBOX_REPORTS_DIR).resolve()
+    path = (root / version / f"{name}.png").resolve()
+    # A version is a folder name; anything that escapes the reports folder is refused.
+    return path if path.parent.parent == root else None
+
+
+def _reports(version: str) -> list[dict]:
+    return [
+        {"name": name, "title": title}
+        for name, title in REPORT_IMAGES.items()
+        if (path := _report_path(version, name)) is not None and path.is_file()
+    ]
+
+
+def _queue_sizes() -> dict[str, int]:
+    counts = stats.folder_counts()
+    return {
+        s: counts.status(s)
+        for s in (Email.Status.NEEDS_REVIEW, Email.Status.PENDING, Email.Status.FAILED)
+    }
+
+
+def _colours() -> dict[str, str]:
+    return {fam: charts.PALETTE[i] for i, fam in enumerate([*intents.FAMILIES, ""])}
+
+
+def _legend(volume: stats.Volume) -> list[dict]:
+    colours = _colours()
+    return [
+        {"name": fam or UNCLASSIFIED, "colour": colours[fam], "total": sum(series)}
+        for fam, series in volume.by_family().items()
+    ]
+
+
+def _family_chart(volume: stats.Volume) -> str:
+    colours = _colours()
+    series = [
+        charts.Series(fam or UNCLASSIFIED, values, colours[fam])
+        for fam, values in volume.by_family().items()
+    ]
+    labels = [f"{day.day} {day:%b}" for day in volume.days]
+    return charts.stacked_bars(labels, series, title=f"Emails received per day, last {DAYS} days")
+
+
+def _intent_rows(volume: stats.Volume) -> list[dict]:
+    total = volume.total or 1
+    return [
+        {
+            "intent": name,
+            "family": intents.family(name),
+            "total": count,
+            "share": count / total,
+            "spark": mark_safe(charts.sparkline(volume.by_intent[name], label=name)),
+        }
+        for name, count in volume.ranked()
+    ]
