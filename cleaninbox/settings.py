@@ -195,6 +195,29 @@ CLEANINBOX_REPORTS_DIR = Path(envstr("CLEANINBOX_REPORTS_DIR", str(BASE_DIR / "v
 CLEANINBOX_TORCH_THREADS = envint("CLEANINBOX_TORCH_THREADS", 1)
 CLEANINBOX_PREDICT_BATCH = envint("CLEANINBOX_PREDICT_BATCH", 32)
 
+# IMAP polling: off while CLEANINBOX_IMAP_HOST is empty. _TLS is true (IMAPS), starttls or
+# false (plain: only for a server on loopback). Without _PROCESSED_FOLDER stored mail is
+# marked \Seen; with it, stored mail is moved there.
+CLEANINBOX_IMAP_HOST = envstr("CLEANINBOX_IMAP_HOST")
+_imap_tls = envstr("CLEANINBOX_IMAP_TLS").strip().lower()
+if _imap_tls == "starttls":
+    CLEANINBOX_IMAP_TLS = "starttls"
+else:  # empty counts as the default: TLS off must be asked for
+    CLEANINBOX_IMAP_TLS = "plain" if _imap_tls and not envbool("CLEANINBOX_IMAP_TLS", True) else "ssl"
+CLEANINBOX_IMAP_PORT = envint("CLEANINBOX_IMAP_PORT", 993 if CLEANINBOX_IMAP_TLS == "ssl" else 143)
+CLEANINBOX_IMAP_USER = envstr("CLEANINBOX_IMAP_USER")
+CLEANINBOX_IMAP_PASSWORD = envstr("CLEANINBOX_IMAP_PASSWORD")
+CLEANINBOX_IMAP_FOLDER = envstr("CLEANINBOX_IMAP_FOLDER", "INBOX")
+CLEANINBOX_IMAP_PROCESSED_FOLDER = envstr("CLEANINBOX_IMAP_PROCESSED_FOLDER")
+CLEANINBOX_IMAP_BATCH = envint("CLEANINBOX_IMAP_BATCH", 50)
+CLEANINBOX_IMAP_INTERVAL = envint("CLEANINBOX_IMAP_INTERVAL", 60)
+CLEANINBOX_IMAP_TIMEOUT = envint("CLEANINBOX_IMAP_TIMEOUT", 30)
+if CLEANINBOX_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-imap"] = {
+        "task": "inbox.tasks.poll_imap",
+        "schedule": CLEANINBOX_IMAP_INTERVAL,
+    }
+
 GCS_BUCKET = envstr("GCS_BUCKET")
 GCS_PREFIX = envstr("GCS_PREFIX", "cleaninbox/models")
 GCS_PROJECT = envstr("GCS_PROJECT", "cleaninbox")
