@@ -1,0 +1,407 @@
+"""Reduce an email to what the customer actually wrote, and mask card numbers and IBANs.
+
+The classifier was trained on one-line BANKING77 queries. An email wraps such a query in
+furniture: greetings, signatures, phone numbers, legal disclaimers, quoted replies,
+forwarding headers. ``model_input`` removes that furniture with small line rules, in
+this order: split off quoted and forwarded messages, cut disclaimers, cut signatures,
+drop greeting-only lines, then put the subject in front when it adds something.
+
+Why hand rules and not mail-parser-reply (1.36, MIT, one maintainer): on the 3,080
+email-shaped BANKING77 test queries of benchmarks/email_shapes.py it kept greetings,
+pleasantries, most signature blocks and several disclaimers, and for forwards it kept
+only the note above the forwarded message; accuracy fell from 91.5% to 79.6% with it,
+against no drop with these rules. It also has no notion of the subject line.
+
+Pure Python: no Django.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from inbox import furniture
+from inbox.pii import mask_pii
+
+__all__ = [
+    "clean_subject",
+    "customer_text",
+    "is_generic_subject",
+    "mask_pii",
+    "model_input",
+    "truncate",
+]
+
+# --- public API ---------------------------------------------------------------------------
+
+
+def model_input(subject: str, body_text: str, max_chars: int = 512) -> str:
+    """The text the classifier sees: the subject (when it adds something) and what the
+    customer wrote, on one line, cut to ``max_chars`` at a word boundary.
+
+    The subject is dropped when it is generic ("(no subject)", "Question", "Re: your
+    enquiry [Case 123]") or already said in the body; reply/forward prefixes are removed.
+    If the rules leave nothing, the normalised raw body is used rather than nothing.
+    """
+    topic = _strip_greeting_prefix(clean_subject(subject))
+    body = customer_text(body_text, forwarded=bool(furniture.FORWARD_SUBJECT.match(subject or "")))
+    if topic and is_generic_subject(topic):
+        topic = ""
+    if topic and body:
+        if _contains(body, topic):
+            topic = ""
+        elif _contains(topic, body):
+            body = ""  # the body only repeats part of the subject
+    text = _join_sentences(topic, body)
+    if not text:
+        text = _normalise_space(_tidy(body_text or ""))
+    return truncate(text, max_chars)
+
+
+def customer_text(body_text: str, forwarded: bool = False) -> str:
+    """What the customer wrote in ``body_text``, with quoted replies, forwarding headers,
+    signatures, disclaimers and greeting-only lines removed, whitespace collapsed.
+
+    ``forwarded`` says the subject marks a forward ("Fwd:", "WG:"...): an Outlook-style
+    header block then introduces the forwarded message, which is kept after the note
+    typed above it, instead of a quoted reply, which is dropped.
+    """
+    lines = _tidy(body_text or "").split("\n")
+    return _normalise_space(" ".join(_customer_lines(lines, forwarded, depth=0)))
+
+
+def clean_subject(subject: str) -> str:
+    """The subject without Re:/Fwd:/AW: prefixes, [EXTERNAL] tags or "(no subject)"."""
+    text = _normalise_space(_tidy(subject or ""))
+    text = furniture.SUBJECT_PREFIX.sub("", text).strip()
+    text = re.sub(r"\s*(?:\.{3}|…)$", "", text)  # clients cut long subjects with an ellipsis
+    return "" if furniture.NO_SUBJECT.match(text) else text
+
+
+def is_generic_subject(subject: str) -> bool:
+    """True for subjects that say nothing about the request ("Help", "Question re my
+    account", "Your enquiry [Case #123]"), which would only add noise to the input."""
+    words = re.findall(r"[^\W\d_]+", furniture.TICKET_REF.sub(" ", subject.lower()))
+    return all(word in furniture.GENERIC_SUBJECT_WORDS for word in words)
+
+
+def truncate(text: str, max_chars: int) -> str:
+    """``text`` cut to at most ``max_chars`` characters, at a word boundary when possible."""
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars + 1]
+    boundary = cut.rfind(" ")
+    return (cut[:boundary] if boundary > 0 else cut[:max_chars]).rstrip()
+
+
+# --- splitting a body into own text, quoted and forwarded messages ------------------------
+
+
+@dataclass
+class _Split:
+    own: list[str] = field(default_factory=list)
+    forwarded: list[str] | None = None
+    quoted: list[str] = field(default_factory=list)
+
+
+def _customer_lines(lines: list[str], forwarded: bool, depth: int) -> list[str]:
+    split = _split(lines, forwarded)
+    own = _clean_block(split.own)
+    if split.forwarded is not None and depth < 5:
+        inner = _customer_lines(split.forwarded, False, depth + 1)
+        own = [line for line in own if not furniture.FORWARD_NOTE.match(line.strip())]
+        return own + inner
+    if not own and split.quoted and depth < 5:
+        # Nothing typed above the quote: the quoted message is the only text there is.
+        return _customer_lines(split.quoted, False, depth + 1)
+    return own
+
+
+def _split(lines: list[str], forwarded: bool) -> _Split:
+    result = _Split()
+    i = 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if stripped.startswith(">"):
+            block, i = _take_quoted(lines, i)
+            result.quoted = result.quoted or block
+            continue
+        if furniture.FORWARD_MARKER.match(stripped):
+            result.forwarded = lines[_skip_headers(lines, i + 1) :]
+            return result
+        span = _attribution_span(lines, i)
+        if span:
+            i = _skip_blank(lines, i + span)
+            if i < len(lines) and lines[i].lstrip().startswith(">"):
+                continue  # a quoted block follows; text after it is a bottom-posted reply
+            result.quoted = result.quoted or lines[i:]
+            return result
+        header_end = _header_block_end(lines, i)
+        if header_end:
+            if forwarded:
+                result.forwarded = lines[header_end:]
+            else:
+                result.quoted = result.quoted or lines[header_end:]
+            return result
+        if furniture.SEPARATOR.match(stripped):
+            # A rule line before a signature or a disclaimer, not customer text.
+            return result
+        result.own.append(lines[i])
+        i += 1
+    return result
+
+
+def _take_quoted(lines: list[str], i: int) -> tuple[list[str], int]:
+    block: list[str] = []
+    while i < len(lines) and (lines[i].lstrip().startswith(">") or not lines[i].strip()):
+        block.append(re.sub(r"^\s*> ?", "", lines[i]))
+        i += 1
+    return block, i
+
+
+def _skip_blank(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _skip_headers(lines: list[str], i: int) -> int:
+    i = _skip_blank(lines, i)
+    while i < len(lines) and furniture.HEADER_KEY.match(lines[i].strip()):
+        i += 1
+    return _skip_blank(lines, i)
+
+
+def _attribution_span(lines: list[str], i: int) -> int:
+    """Number of lines (1-3) of an "On <date>, <name> wrote:" line starting at i, or 0."""
+    if not lines[i].strip():
+        return 0
+    joined = ""
+    for span in range(1, 4):
+        if i + span > len(lines) or not lines[i + span - 1].strip():
+            return 0
+        joined = f"{joined} {lines[i + span - 1].strip()}".strip()
+        if not joined.endswith(":"):
+            continue
+        if furniture.WROTE_LINE.match(joined) and (
+            furniture.WROTE_OPENER.match(joined) or "@" in joined or re.search(r"\d", joined)
+        ):
+            return span
+        if furniture.VERBLESS_ATTRIBUTION.match(joined):
+            return span
+    return 0
+
+
+def _header_block_end(lines: list[str], i: int) -> int:
+    """Index after an Outlook-style header block ("-----Original Message-----" and/or
+    From:/Sent:/To:/Subject: lines) starting at i, or 0 when there is none at i."""
+    start = i
+    stripped = lines[i].strip()
+    if furniture.ORIGINAL_MARKER.match(stripped) or furniture.SEPARATOR.match(stripped):
+        i = _skip_blank(lines, i + 1)
+        if i >= len(lines):
+            return len(lines) if furniture.ORIGINAL_MARKER.match(stripped) else 0
+    first = furniture.HEADER_KEY.match(lines[i].strip())
+    if not first or first.group(1).lower() not in furniture.FROM_KEYS:
+        return _skip_headers(lines, start + 1) if furniture.ORIGINAL_MARKER.match(stripped) else 0
+    keys, end, has_digit = {first.group(1).lower()}, i + 1, bool(re.search(r"\d", lines[i]))
+    while end < len(lines) and end - i <= 8:
+        match = furniture.HEADER_KEY.match(lines[end].strip())
+        if match:
+            keys.add(match.group(1).lower())
+            has_digit = has_digit or bool(re.search(r"\d", lines[end]))
+        elif lines[end].strip() and not lines[end].startswith((" ", "\t")):
+            break
+        end += 1
+    # From + a date + one more (To/Subject) is what every client writes; a customer's
+    # pasted "From: my account / To: John" has no dated line and is kept.
+    if (len(keys) >= 3 and has_digit) or (len(keys) >= 2 and "@" in lines[i]):
+        return _skip_blank(lines, end)
+    return _skip_headers(lines, start + 1) if furniture.ORIGINAL_MARKER.match(stripped) else 0
+
+
+# --- cleaning the customer's own block ---------------------------------------------------
+
+
+def _clean_block(lines: list[str]) -> list[str]:
+    text = "\n".join(lines)
+    text = _cut_disclaimer(_drop_banners(text))
+    kept = text.split("\n")
+    kept = _cut_signature(kept)
+    kept = _drop_greetings(kept)
+    return [line.strip() for line in kept if line.strip()]
+
+
+def _paragraphs(text: str) -> list[str]:
+    return re.split(r"\n\s*\n", text.strip("\n"))
+
+
+def _drop_banners(text: str) -> str:
+    return "\n\n".join(p for p in _paragraphs(text) if not furniture.BANNER.match(p.strip()))
+
+
+def _cut_disclaimer(text: str) -> str:
+    """Text before the first sentence of a legal disclaimer; everything after it goes."""
+    match = furniture.DISCLAIMER.search(text)
+    if not match:
+        return text
+    # Back up to the start of the sentence holding the trigger phrase.
+    head = text[: match.start()]
+    sentence_start = max(head.rfind(". "), head.rfind("\n"), head.rfind("! "), head.rfind("? "))
+    return text[: sentence_start + 1] if sentence_start >= 0 else ""
+
+
+def _cut_signature(lines: list[str]) -> list[str]:
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if furniture.SIG_DELIMITER.match(stripped) or furniture.SEPARATOR.match(stripped):
+            return _cut_signature(lines[:index])
+        if len(stripped) <= 60 and furniture.SENT_FROM.match(stripped):
+            return _cut_signature(lines[:index])
+        if furniture.VALEDICTION.match(stripped) and index > 0:
+            rest = [r.strip() for r in lines[index + 1 :] if r.strip()]
+            if _looks_like_signature(rest):
+                return _cut_signature(lines[:index])
+            return _cut_signature(lines[:index] + lines[index + 1 :])
+    return _cut_contact_block(lines)
+
+
+def _looks_like_signature(rest: list[str]) -> bool:
+    # A name, a title, a phone number, an address: a few short lines, no questions.
+    return len(rest) <= 8 and all(len(r) <= 70 and not r.endswith("?") for r in rest)
+
+
+def _cut_contact_block(lines: list[str]) -> list[str]:
+    """Drop a trailing block of contact lines (phones, emails, URLs) and the name and
+    title lines right above it; and a lone name left as the last paragraph."""
+    kept = list(lines)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    contact = 0
+    while kept and _is_contact_line(kept[-1].strip()):
+        kept.pop()
+        contact += 1
+    if contact:
+        names = 0
+        while kept and names < 3 and kept[-1].strip() and _is_name_like(kept[-1].strip(), 6):
+            kept.pop()
+            names += 1
+    while kept and not kept[-1].strip():
+        kept.pop()
+    content = [line for line in kept if line.strip()]
+    if (
+        len(content) >= 2
+        and len(kept) >= 2
+        and not kept[-2].strip()
+        and _is_name_like(kept[-1].strip(), 3)
+    ):
+        kept.pop()  # "…two weeks now.\n\nJane Smith"
+    return kept
+
+
+def _is_contact_line(line: str) -> bool:
+    if furniture.CONTACT_LINE.match(line):
+        return True
+    if len(line.split()) > 14 or line.endswith("?"):
+        return False
+    # "Director | Acme Ltd | +44 20 7946 0958", "Head of Finance Tel: 0161 496 0000"
+    return bool(furniture.LABELLED_PHONE.search(line)) or (
+        "|" in line and bool(furniture.PHONE_EMAIL_URL.search(line))
+    )
+
+
+def _is_name_like(line: str, max_words: int) -> bool:
+    """A signature's name or title line: "Jane Smith", "- J.", "Head of Finance | Acme"."""
+    line = line.lstrip("-–—~ ")
+    if re.search(r"(?:^|\s)[A-Z]\.$", line):
+        line = line[:-1]  # a closing initial, "J."
+    words = line.replace("|", " | ").split()
+    if not words or len(words) > max_words or len(line) > 60 or line[-1] in ".?!:":
+        return False
+    if any(w.lower() in {"i", "i'm", "i've", "my", "me"} for w in words):
+        return False
+    return all(furniture.NAME_WORD.match(w) for w in words) and not re.search(r"\d", line)
+
+
+def _drop_greetings(lines: list[str]) -> list[str]:
+    """Remove greeting-only lines, pleasantries and a greeting in front of the request
+    ("Hi team, my card..."), all at the start of the block."""
+    kept = list(lines)
+    while True:
+        first = next((i for i, line in enumerate(kept) if line.strip()), None)
+        if first is None:
+            return kept
+        stripped = kept[first].strip()
+        if _is_greeting_only(stripped):
+            del kept[first]
+            continue
+        shorter = _strip_greeting_prefix(furniture.PLEASANTRY.sub("", stripped))
+        if shorter == stripped:
+            return kept
+        kept[first] = shorter
+
+
+def _is_greeting_only(line: str) -> bool:
+    match = furniture.GREETING_START.match(line)
+    if not match or len(line) > 60 or line.endswith("?"):
+        return False
+    return _is_addressee(line[match.end() :].strip(" ,!.:;-"), allow_names=True)
+
+
+def _strip_greeting_prefix(line: str) -> str:
+    """ "Hi Sam, my card…" -> "my card…"; "Hi guys I lost…" -> "I lost…"."""
+    match = furniture.GREETING_START.match(line)
+    if not match:
+        return line
+    rest = line[match.end() :]
+    # Punctuated: "Hi Sam, ...", "Dear Ms Smith - ...": the addressee may be names.
+    punctuated = re.match(r"(?P<who>[^,!:;.?]{0,40}?)\s*(?:[,!:;.]|\s[-–—])\s+(?=\S)", rest)
+    if punctuated and _is_addressee(punctuated.group("who").strip(), allow_names=True):
+        remainder = rest[punctuated.end() :]
+    else:
+        # Unpunctuated: only "Hi team I lost..." -- lower-case addressee words, then a new
+        # sentence; "Hi Sam I lost" is left alone since "Sam I" cannot be split safely.
+        bare = re.match(r"(?P<who>(?:\s+[a-z]+){0,3}?)\s+(?=[A-Z])", rest)
+        if not bare or not _is_addressee(bare.group("who").strip(), allow_names=False):
+            return line
+        remainder = rest[bare.end() :]
+    return remainder if len(remainder.split()) >= 2 else line
+
+
+def _is_addressee(text: str, allow_names: bool) -> bool:
+    words = [w for w in re.split(r"[\s,/]+", text) if w]
+    if len(words) > 5:
+        return False
+    return all(
+        w.lower().strip(".'") in furniture.ADDRESSEE_WORDS
+        or (allow_names and w[:1].isupper() and w not in {"I", "I'm", "I've"})
+        for w in words
+    )
+
+
+# --- text helpers ------------------------------------------------------------------------
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = furniture.INVISIBLE.sub("", text)
+    return furniture.SPACE_LIKE.sub(" ", text)
+
+
+def _normalise_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tokens(text: str) -> str:
+    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    tokens = _tokens(needle)
+    return bool(tokens.strip()) and tokens in _tokens(haystack)
+
+
+def _join_sentences(first: str, second: str) -> str:
+    if first and second:
+        return f"{first} {second}" if first[-1] in ".?!:;" else f"{first}. {second}"
+    return first or second

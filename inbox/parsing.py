@@ -1,0 +1,376 @@
+"""Read raw RFC 5322 email (bytes off IMAP, an .eml file, an mbox) into a ParsedEmail.
+
+Real mail is messy: odd or wrong charsets, broken base64, headers that do not parse,
+missing Message-IDs. The rule here is to keep whatever can be read and record what
+was wrong in ``ParsedEmail.defects`` instead of raising, so an importer can store a
+flagged message rather than lose it. Pure Python: no Django.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+from typing import Any, TypedDict
+
+import nh3
+
+from inbox.htmltext import html_to_text
+
+SYNTHETIC_ID_DOMAIN = "cleaninbox.invalid"
+
+# Labels as mail clients write them, mapped to the decoder browsers use: mail marked
+# latin-1 is in practice often Windows-1252 (curly quotes, the euro sign), and gb2312
+# text is decoded by its superset (the WHATWG encoding standard does the same).
+_CHARSET_SUPERSETS = {
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "ks_c_5601-1987": "cp949",
+}
+# Labels that say nothing useful; the bytes are guessed (UTF-8, then Windows-1252)
+# without a defect of ours. ASCII is here because 8-bit text labelled ASCII is common
+# and is nearly always UTF-8 or Windows-1252, both of which decode ASCII unchanged.
+_NO_CHARSET = {"", "us-ascii", "ascii", "unknown-8bit", "x-unknown", "unknown", "8bit", "default"}
+_ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+_CRLF = re.compile(r"\r\n?")
+
+
+class AttachmentInfo(TypedDict):
+    """What is kept of an attachment: enough to show it, not its bytes."""
+
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass
+class ParsedEmail:
+    """One email as the rest of cleaninbox sees it.
+
+    ``defects`` lists readable problems; a non-empty list means the message was malformed
+    and what is here is a best effort. ``message_id_synthetic`` is True when the message
+    had no usable Message-ID and ``message_id`` was derived from the raw bytes instead.
+    """
+
+    sender: str = ""
+    sender_name: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    subject: str = ""
+    date: datetime | None = None
+    message_id: str = ""
+    message_id_synthetic: bool = False
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    body_text: str = ""
+    body_html: str = ""
+    attachments: list[AttachmentInfo] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict (date as an ISO string) for JSON fields and logs."""
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        return data
+
+
+def parse_message(raw: bytes | str) -> ParsedEmail:
+    """Parse one raw message. Never raises on bad input: problems go to ``defects``.
+
+    ``body_text`` is the text/plain alternative when it has content, else the HTML part
+    turned into text. ``body_html`` is the HTML part sanitised with nh3 (scripts, styles,
+    event handlers removed), so it is safe to show. A message without a Message-ID gets
+    a synthetic one from the sha256 of its bytes, so importing it twice dedupes.
+    """
+    data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+    parsed = ParsedEmail()
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(data)
+    except Exception as exc:  # the parser is lenient; this is a last resort
+        parsed.defects.append(f"message could not be parsed at all: {exc!r}")
+        parsed.body_text = _decode_bytes(data, "", parsed.defects, "raw message")
+        _set_message_id(parsed, None, data)
+        return parsed
+
+    _read_headers(msg, parsed)
+    _set_message_id(parsed, _header_text(msg, "message-id", parsed.defects), data)
+    _read_bodies(msg, parsed)
+    parsed.defects[:0] = _email_package_defects(msg)
+    return parsed
+
+
+# --- headers ---------------------------------------------------------------------------
+
+
+def _header_text(msg: Message, name: str, defects: list[str]) -> str:
+    """The decoded, unfolded value of a header, or "" when absent or unreadable."""
+    try:
+        value = msg.get(name)
+    except Exception as exc:  # a header the policy cannot build; fall back to raw
+        defects.append(f"header {name} could not be decoded: {exc!r}")
+        value = next((v for k, v in msg.raw_items() if k.lower() == name), None)
+    if value is None:
+        return ""
+    return _clean_str(" ".join(str(value).split()))
+
+
+def _addresses(msg: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs of an address header, skipping empty groups."""
+    pairs: list[tuple[str, str]] = []
+    try:
+        header = msg.get(name)
+        if header is None:
+            return []
+        for address in getattr(header, "addresses", ()):
+            pairs.append((address.display_name or "", address.addr_spec or ""))
+    except Exception as exc:
+        defects.append(f"header {name} could not be parsed: {exc!r}")
+        raw = [str(v) for k, v in msg.raw_items() if k.lower() == name]
+        pairs = getaddresses(raw)
+    result = []
+    for display_name, address in pairs:
+        address = _clean_str(address).strip("<> ")
+        if "@" in address:
+            result.append((_clean_str(display_name), address))
+        elif address:
+            defects.append(f"header {name}: {address[:80]!r} is not an email address")
+    return result
+
+
+def _read_headers(msg: Message, parsed: ParsedEmail) -> None:
+    defects = parsed.defects
+    senders = _addresses(msg, "from", defects) or _addresses(msg, "sender", defects)
+    if senders:
+        parsed.sender_name, parsed.sender = senders[0]
+    else:
+        defects.append("no sender address (From header missing or empty)")
+    parsed.to = [addr for _, addr in _addresses(msg, "to", defects)]
+    parsed.cc = [addr for _, addr in _addresses(msg, "cc", defects)]
+    parsed.subject = _header_text(msg, "subject", defects)
+    parsed.date = _read_date(msg, defects)
+    in_reply_to = _ANGLE_ID.findall(_header_text(msg, "in-reply-to", defects))
+    parsed.in_reply_to = in_reply_to[0] if in_reply_to else None
+    parsed.references = _ANGLE_ID.findall(_header_text(msg, "references", defects))
+
+
+def _read_date(msg: Message, defects: list[str]) -> datetime | None:
+    text = _header_text(msg, "date", defects)
+    if not text:
+        return None
+    try:
+        header = msg.get("date")
+        value = getattr(header, "datetime", None) or parsedate_to_datetime(text)
+    except Exception:
+        value = None
+    if value is None:
+        defects.append(f"unreadable Date header: {text[:80]!r}")
+        return None
+    # "-0000" means UTC with the sender's zone unknown; the parser returns it naive.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _set_message_id(parsed: ParsedEmail, header: str, data: bytes) -> None:
+    ids = _ANGLE_ID.findall(header)
+    message_id = ids[0] if ids else header.strip().strip("<>").strip()
+    if message_id and " " not in message_id:
+        parsed.message_id = message_id
+        return
+    if message_id:
+        parsed.defects.append(f"unusable Message-ID {header[:80]!r}; a synthetic one was used")
+    parsed.message_id = f"sha256.{hashlib.sha256(data).hexdigest()}@{SYNTHETIC_ID_DOMAIN}"
+    parsed.message_id_synthetic = True
+
+
+# --- bodies and attachments --------------------------------------------------------------
+
+
+def _read_bodies(msg: EmailMessage, parsed: ParsedEmail) -> None:
+    defects = parsed.defects
+    plain_part = _find_body(msg, "plain", defects)
+    html_part = _find_body(msg, "html", defects)
+    if plain_part is None and html_part is None and msg.get_content_maintype() == "text":
+        plain_part = msg  # a single text part marked as an attachment, text/enriched...
+    text = _part_text(plain_part, defects) if plain_part is not None else ""
+    html = _part_text(html_part, defects) if html_part is not None else ""
+    if not text.strip() and html.strip():
+        text = html_to_text(html)
+    parsed.body_text = text.strip("\n")
+    parsed.body_html = nh3.clean(html) if html.strip() else ""
+
+    bodies = {id(plain_part), id(html_part)}
+    for part in _leaf_parts(msg):
+        if id(part) not in bodies:
+            parsed.attachments.append(_attachment_info(part, defects))
+    if not parsed.body_text.strip():
+        forwarded = _first_attached_message(msg)
+        if forwarded is not None:
+            # Forwarded "as attachment" with nothing typed above it: the attached
+            # message is the only text the customer sent.
+            try:
+                parsed.body_text = parse_message(forwarded.as_bytes()).body_text
+            except Exception as exc:
+                defects.append(f"attached message could not be read: {exc!r}")
+
+
+def _find_body(msg: EmailMessage, subtype: str, defects: list[str]) -> EmailMessage | None:
+    try:
+        part = msg.get_body(preferencelist=(subtype,))
+    except Exception as exc:
+        defects.append(f"could not locate the {subtype} body: {exc!r}")
+        return None
+    return part if part is not None and part.get_content_subtype() == subtype else None
+
+
+def _part_text(part: Message, defects: list[str]) -> str:
+    """Decoded text of a leaf part: transfer encoding undone, charset decoded."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:
+        defects.append(f"{part.get_content_type()} part could not be decoded: {exc!r}")
+        return ""
+    if payload is None:  # a multipart without boundary, or similar
+        raw = part.get_payload()
+        payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    charset = part.get_content_charset() or ""
+    text = _decode_bytes(payload, charset, defects, f"{part.get_content_type()} part")
+    return _CRLF.sub("\n", text).replace("\x00", "")
+
+
+def _decode_bytes(payload: bytes, charset: str, defects: list[str], where: str) -> str:
+    """Decode text in the declared charset, guessing sanely when it is absent or wrong."""
+    label = charset.strip().strip("\"'").lower()
+    if label not in _NO_CHARSET:
+        codec = _CHARSET_SUPERSETS.get(label, label)
+        try:
+            codecs.lookup(codec)
+        except LookupError:
+            defects.append(f"unknown charset {charset!r} in {where}; decoded by guessing")
+        else:
+            try:
+                return payload.decode(codec)
+            except UnicodeDecodeError:
+                defects.append(f"{where} is not valid {charset}; decoded by guessing")
+    for guess in ("utf-8", "cp1252"):
+        try:
+            return payload.decode(guess)
+        except UnicodeDecodeError:
+            continue
+    return payload.decode("cp1252", errors="replace")
+
+
+def _leaf_parts(part: Message) -> Iterator[Message]:
+    """Non-multipart parts, treating an attached message/rfc822 as one leaf."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        yield part
+        return
+    payload = part.get_payload()
+    for child in payload if isinstance(payload, list) else ():
+        yield from _leaf_parts(child)
+
+
+def _attachment_info(part: Message, defects: list[str]) -> AttachmentInfo:
+    content_type = part.get_content_type()
+    try:
+        filename = part.get_filename() or ""
+    except Exception as exc:
+        defects.append(f"unreadable attachment filename: {exc!r}")
+        filename = ""
+    try:
+        if content_type == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner:
+                size = len(inner[0].as_bytes())
+                filename = filename or _header_text(inner[0], "subject", defects)
+            else:
+                size = 0
+        else:
+            size = len(part.get_payload(decode=True) or b"")
+    except Exception as exc:
+        defects.append(f"unreadable {content_type} attachment: {exc!r}")
+        size = 0
+    return {"filename": _clean_str(filename), "content_type": content_type, "size": size}
+
+
+def _first_attached_message(msg: Message) -> Message | None:
+    for part in _leaf_parts(msg):
+        inner = part.get_payload() if part.get_content_type() == "message/rfc822" else None
+        if isinstance(inner, list) and inner:
+            return inner[0]
+    return None
+
+
+# --- defects and text hygiene ------------------------------------------------------------
+
+
+def _email_package_defects(msg: Message) -> list[str]:
+    """The email package's own findings, as readable sentences with where they were seen."""
+    found: list[str] = []
+    for index, part in enumerate(msg.walk()):
+        where = "message" if index == 0 else f"part {index} ({part.get_content_type()})"
+        found.extend(f"{where}: {_describe(defect)}" for defect in part.defects)
+        for name, value in part.items() if index == 0 else ():
+            found.extend(f"header {name}: {_describe(d)}" for d in getattr(value, "defects", ()))
+    return list(dict.fromkeys(found))
+
+
+def _describe(defect: Exception) -> str:
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", type(defect).__name__.removesuffix("Defect"))
+    detail = str(defect)
+    return f"{words.lower()}: {detail}" if detail else words.lower()
+
+
+def _clean_str(text: str) -> str:
+    # Undecodable header bytes arrive as lone surrogates; they cannot be stored or shown.
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+# --- sources: a file, a folder of .eml files, an mbox ------------------------------------
+
+
+def iter_eml_paths(path: str | Path) -> Iterator[tuple[str, bytes]]:
+    """Yield (path, raw bytes) for one .eml file or every ``*.eml`` under a folder, sorted."""
+    root = Path(path)
+    files = sorted(p for p in root.rglob("*.eml") if p.is_file()) if root.is_dir() else [root]
+    for file in files:
+        yield str(file), file.read_bytes()
+
+
+def iter_mbox(path: str | Path) -> Iterator[tuple[str, bytes]]:
+    """Yield (``path#n``, raw bytes) for each message of an mbox file, n counting from 1."""
+    box = mailbox.mbox(str(path), create=False)
+    try:
+        for number, key in enumerate(box.iterkeys(), start=1):
+            yield f"{path}#{number}", box.get_bytes(key)
+    finally:
+        box.close()
+
+
+def iter_messages(path: str | Path) -> Iterator[tuple[str, bytes]]:
+    """Yield (source label, raw bytes) from a folder of .eml files, an mbox, or one .eml.
+
+    A file whose first line is an mbox "From " separator is read as an mbox; any other
+    file is one message. Labels name the file (and the message number in an mbox) so an
+    importer can report a bad message on its own.
+    """
+    source = Path(path)
+    if source.is_dir():
+        yield from iter_eml_paths(source)
+        return
+    with source.open("rb") as handle:
+        first = handle.readline()
+    if first.startswith(b"From "):
+        yield from iter_mbox(source)
+    else:
+        yield from iter_eml_paths(source)
