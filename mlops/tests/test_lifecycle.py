@@ -124,9 +124,9 @@ def active_copy(baseline_artifact, settings) -> ModelVersion:
 
 
 def test_evaluate_reports_on_test_at_the_validation_threshold(
-    active_model, banking77_dir, settings
+    active_copy, banking77_dir, settings
 ):
-    val_threshold = active_model.threshold
+    val_threshold = active_copy.threshold
     test_rows = data.read_manifest(banking77_dir)["rows"]["test"]
 
     result = lifecycle.evaluate_version(data_dir=banking77_dir, progress=False)
