@@ -226,9 +226,10 @@ def _header_block_end(lines: list[str], i: int) -> int:
 def _clean_block(lines: list[str]) -> list[str]:
     text = "\n".join(lines)
     text = _cut_disclaimer(_drop_banners(text))
-    kept = text.split("\n")
+    # Greetings first: the signature rules look at what is left around the request, and
+    # "Hi,\n\nTop Up Failed" must not leave a title-case request looking like a name.
+    kept = _drop_greetings(text.split("\n"))
     kept = _cut_signature(kept)
-    kept = _drop_greetings(kept)
     return [line.strip() for line in kept if line.strip()]
 
 
@@ -288,12 +289,12 @@ def _cut_contact_block(lines: list[str]) -> list[str]:
             names += 1
     while kept and not kept[-1].strip():
         kept.pop()
-    content = [line for line in kept if line.strip()]
+    content = [line.strip() for line in kept if line.strip()]
     if (
         len(content) >= 2
-        and len(kept) >= 2
-        and not kept[-2].strip()
-        and _is_name_like(kept[-1].strip(), 3)
+        and _is_name_like(content[-1], 3)
+        # On its own paragraph, or under a finished sentence: not a wrapped line's end.
+        and (not kept[-2].strip() or content[-2][-1] in ".?!")
     ):
         kept.pop()  # "…two weeks now.\n\nJane Smith"
     return kept

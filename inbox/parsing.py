@@ -44,6 +44,9 @@ _CHARSET_SUPERSETS = {
 # and is nearly always UTF-8 or Windows-1252, both of which decode ASCII unchanged.
 _NO_CHARSET = {"", "us-ascii", "ascii", "unknown-8bit", "x-unknown", "unknown", "8bit", "default"}
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+_ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+$")
+# Control characters other than tab and newline: never text, and some databases refuse them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CRLF = re.compile(r"\r\n?")
 
 
@@ -96,6 +99,8 @@ def parse_message(raw: bytes | str) -> ParsedEmail:
     """
     data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
     parsed = ParsedEmail()
+    if not data.strip():
+        parsed.defects.append("empty message")
     try:
         msg = BytesParser(policy=policy.default).parsebytes(data)
     except Exception as exc:  # the parser is lenient; this is a last resort
@@ -128,25 +133,40 @@ def _header_text(msg: Message, name: str, defects: list[str]) -> str:
 
 def _addresses(msg: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
     """(display name, address) pairs of an address header, skipping empty groups."""
+    raw = [_redecode(str(v)) for k, v in msg.raw_items() if k.lower() == name]
+    if not raw:
+        return []
     pairs: list[tuple[str, str]] = []
-    try:
-        header = msg.get(name)
-        if header is None:
-            return []
-        for address in getattr(header, "addresses", ()):
-            pairs.append((address.display_name or "", address.addr_spec or ""))
-    except Exception as exc:
-        defects.append(f"header {name} could not be parsed: {exc!r}")
-        raw = [str(v) for k, v in msg.raw_items() if k.lower() == name]
+    if any(not value.isascii() for value in raw):
+        # Raw 8-bit UTF-8 in an address header (against the RFC, but common): the header
+        # classes would turn it into "?"; the plain parser reads the decoded text fine.
         pairs = getaddresses(raw)
+    else:
+        try:
+            for address in getattr(msg.get(name), "addresses", ()):
+                pairs.append((address.display_name or "", address.addr_spec or ""))
+        except Exception as exc:
+            defects.append(f"header {name} could not be parsed: {exc!r}")
+            pairs = getaddresses(raw)
     result = []
     for display_name, address in pairs:
         address = _clean_str(address).strip("<> ")
-        if "@" in address:
+        if _ADDRESS.match(address):
             result.append((_clean_str(display_name), address))
         elif address:
             defects.append(f"header {name}: {address[:80]!r} is not an email address")
     return result
+
+
+def _redecode(value: str) -> str:
+    """Header text whose 8-bit bytes the parser kept as surrogates, decoded for real."""
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def _read_headers(msg: Message, parsed: ParsedEmail) -> None:
@@ -245,7 +265,7 @@ def _part_text(part: Message, defects: list[str]) -> str:
         payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
     charset = part.get_content_charset() or ""
     text = _decode_bytes(payload, charset, defects, f"{part.get_content_type()} part")
-    return _CRLF.sub("\n", text).replace("\x00", "")
+    return _CONTROL.sub("", _CRLF.sub("\n", text))
 
 
 def _decode_bytes(payload: bytes, charset: str, defects: list[str], where: str) -> str:
@@ -333,7 +353,7 @@ def _describe(defect: Exception) -> str:
 
 def _clean_str(text: str) -> str:
     # Undecodable header bytes arrive as lone surrogates; they cannot be stored or shown.
-    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return _CONTROL.sub("", text.encode("utf-8", "replace").decode("utf-8"))
 
 
 # --- sources: a file, a folder of .eml files, an mbox ------------------------------------
