@@ -123,9 +123,7 @@ def active_copy(baseline_artifact, settings) -> ModelVersion:
     return lifecycle.promote("evaluated")
 
 
-def test_evaluate_reports_on_test_at_the_validation_threshold(
-    active_copy, banking77_dir, settings
-):
+def test_evaluate_reports_on_test_at_the_validation_threshold(active_copy, banking77_dir, settings):
     val_threshold = active_copy.threshold
     test_rows = data.read_manifest(banking77_dir)["rows"]["test"]
 
