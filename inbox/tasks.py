@@ -11,3 +11,23 @@ from inbox import services
 def sweep_pending() -> int:
     """Re-queue emails still pending after CLEANINBOX_SWEEP_AFTER_SECONDS."""
     return services.sweep_pending()
+
+
+# A poll handles one batch (CLEANINBOX_IMAP_BATCH) in seconds; the limits stop a hung
+# server from holding a worker, and the lock outlives the hard limit so a killed poll
+# frees polling soon after.
+IMAP_SOFT_TIME_LIMIT = 120
+IMAP_TIME_LIMIT = 150
+
+
+@shared_task(ignore_result=True, soft_time_limit=IMAP_SOFT_TIME_LIMIT, time_limit=IMAP_TIME_LIMIT)
+def poll_imap() -> dict | None:
+    """Store new mail from the IMAP mailbox (CLEANINBOX_IMAP_*); never two polls at once."""
+    from django.conf import settings
+
+    from inbox import imap
+
+    if not settings.CLEANINBOX_IMAP_HOST:
+        return None
+    summary = imap.poll_exclusively(lock_seconds=IMAP_TIME_LIMIT + 30)
+    return summary.as_dict() if summary else None
