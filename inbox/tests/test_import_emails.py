@@ -26,7 +26,11 @@ def test_it_imports_one_eml_file(tmp_path):
     output = run(path)
     assert "imported: 1" in output and "rejected: 0" in output
     email = Email.objects.get()
-    assert (email.message_id, email.source, email.status) == ("raw-1@customer.example", "import", "pending")
+    assert (email.message_id, email.source, email.status) == (
+        "raw-1@customer.example",
+        "import",
+        "pending",
+    )
     assert email.sender == "jane1@customer.example"
     assert email.attachments == [{"filename": "id.png", "content_type": "image/png", "size": 40}]
 
