@@ -1,0 +1,96 @@
+"""Card numbers and IBANs never reach the logs unmasked, in messages or `extra` fields."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from cleaninbox.logging import JsonFormatter, KeyValueFormatter, MaskPIIFilter
+from inbox.importing import import_path
+from inbox.models import Email
+
+PAN = "4111 1111 1111 1111"
+IBAN = "GB82 WEST 1234 5698 7654 32"
+UNMASKED = [PAN, PAN.replace(" ", ""), IBAN, IBAN.replace(" ", ""), "5698 7654", "1111 1111"]
+
+# PII where ingestion logs it: the Message-ID (every ingest log line), an unreadable
+# Date and a To header that is not an address (parse defects), and the body.
+MESSAGE = (
+    f"From: Jane <jane@customer.example>\r\n"
+    f"To: {IBAN}\r\n"
+    f"Subject: card {PAN} blocked\r\n"
+    f"Date: {PAN}\r\n"
+    f"Message-ID: <{IBAN.replace(' ', '')}.{PAN.replace(' ', '')}@customer.example>\r\n"
+    f"\r\n"
+    f"My card {PAN} is blocked, please send the refund to {IBAN}.\r\n"
+).encode()
+
+
+@pytest.fixture(params=[KeyValueFormatter, JsonFormatter], ids=["text", "json"])
+def console(request):
+    """What the configured console handler (with its MaskPIIFilter) writes."""
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, MaskPIIFilter) for f in h.filters)
+    ]
+    assert handlers, "LOGGING has no handler with the mask_pii filter"
+    handler = handlers[0]
+    buffer = io.StringIO()
+    old_stream, old_formatter = handler.setStream(buffer), handler.formatter
+    handler.setFormatter(request.param())
+    yield buffer
+    handler.setStream(old_stream)
+    handler.setFormatter(old_formatter)
+
+
+class _Unfiltered(logging.Handler):
+    """Keeps each record as it was logged, before any filter masked it in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(f"{record.getMessage()} {vars(record)}")
+
+
+@pytest.mark.django_db
+def test_importing_an_email_with_a_card_number_and_iban_logs_them_masked(tmp_path, console):
+    (tmp_path / "pii.eml").write_bytes(MESSAGE)
+    root = logging.getLogger()
+    unfiltered = _Unfiltered()
+    root.handlers.insert(0, unfiltered)  # runs before the console handler's filter
+    try:
+        summary = import_path(tmp_path)
+    finally:
+        root.removeHandler(unfiltered)
+
+    assert summary.imported == 1
+    email = Email.objects.get()
+    assert PAN in email.body_text  # stored as sent; only the logs are masked
+    # The PII really was in what was logged ...
+    logged = " ".join(unfiltered.seen)
+    assert PAN.replace(" ", "") in logged and IBAN.replace(" ", "") in logged
+    # ... and the console shows it masked.
+    written = console.getvalue()
+    assert "email ingested" in written and "raw email stored with parse defects" in written
+    assert "**** **** **** 1111" in written
+    for secret in UNMASKED:
+        assert secret not in written
+
+
+def test_extra_fields_of_any_type_are_masked(console):
+    logger = logging.getLogger("inbox.test_masking")
+    logger.warning(
+        "refund to %s failed",
+        IBAN,
+        extra={"card": PAN, "tried": [PAN, "ok"], "detail": {"iban": IBAN}, "email_id": 42},
+    )
+    written = console.getvalue()
+    for secret in UNMASKED:
+        assert secret not in written
+    assert "GB** **** **** **** **** 5432" in written
+    assert "42" in written
