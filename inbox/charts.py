@@ -25,12 +25,13 @@ class Series:
 
 
 def _nice_max(value: int) -> int:
-    """The smallest of 1, 2, 5 x 10^k that is at least ``value`` (axis top)."""
-    if value <= 0:
-        return 1
+    """The axis top: the smallest of 2, 4, 6, 8 x 10^k that holds ``value``.
+
+    Always even, so the middle gridline falls on a whole number of emails.
+    """
     step = 1
     while True:
-        for m in (1, 2, 5):
+        for m in (2, 4, 6, 8):
             if m * step >= value:
                 return m * step
         step *= 10
@@ -40,8 +41,8 @@ def stacked_bars(
     categories: Sequence[str],
     series: Sequence[Series],
     *,
-    width: int = 720,
-    height: int = 240,
+    width: int = 1100,
+    height: int = 220,
     title: str = "",
 ) -> str:
     """Vertical bars, one per category, stacked by series; a <title> tooltip per segment."""

@@ -181,3 +181,19 @@ def lookup(text: str) -> str | None:
     if is_intent(text):
         return text
     return _BY_TITLE.get(text.casefold()) or _BY_TITLE.get(title(text).casefold())
+
+
+# Where sentence case would misspell a name or an acronym. Only the case differs from
+# title(), so lookup() accepts either spelling.
+_DISPLAY: dict[str, str] = {
+    "atm_support": "ATM support",
+    "pin_blocked": "PIN blocked",
+    "change_pin": "Change PIN",
+    "visa_or_mastercard": "Visa or Mastercard",
+    "apple_pay_or_google_pay": "Apple Pay or Google Pay",
+}
+
+
+def display_title(name: str) -> str:
+    """The title the inbox shows: title() with acronyms and brand names spelled right."""
+    return _DISPLAY.get(name) or title(name)

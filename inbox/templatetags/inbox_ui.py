@@ -18,7 +18,7 @@ STATUS_LABELS = dict(Email.Status.choices)
 @register.filter
 def intent_title(name: str) -> str:
     """`card_arrival` -> "Card arrival"; "" -> "" (unknown names are shown as they are)."""
-    return intents.title(name) if intents.is_intent(name) else (name or "")
+    return intents.display_title(name) if intents.is_intent(name) else (name or "")
 
 
 @register.filter

@@ -10,13 +10,14 @@ from inbox import charts
 
 def test_stacked_bars_scale_to_a_round_axis_and_stack_in_order():
     svg = charts.stacked_bars(
-        ["Mon", "Tue"], [charts.Series("a", [3, 0], "#111"), charts.Series("b", [4, 1], "#222")],
-        height=240,
+        ["Mon", "Tue"],
+        [charts.Series("a", [3, 0], "#111"), charts.Series("b", [4, 1], "#222")],
+        height=238,
     )
     ET.fromstring(svg)  # well-formed
-    assert ">10</text>" in svg  # 7 rounds up to 10
+    assert ">8</text>" in svg and ">4</text>" in svg  # 7 rounds up to 8, middle line at 4
     heights = [float(h) for h in re.findall(r'height="([\d.]+)" fill', svg)]
-    assert heights == [60.6, 80.8, 20.2]  # zero-height segments are left out
+    assert heights == [75.0, 100.0, 25.0]  # 200 px for 8 emails; zero segments left out
 
 
 def test_empty_data_still_draws_an_axis():

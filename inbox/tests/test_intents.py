@@ -51,3 +51,13 @@ def test_lookup_accepts_names_and_titles_in_any_case():
 
 def test_titles_are_unique_so_a_title_names_one_intent():
     assert len({intents.title(n).casefold() for n in intents.LABELS}) == 77
+
+
+def test_display_titles_fix_acronyms_and_differ_from_title_only_in_case():
+    assert intents.display_title("atm_support") == "ATM support"
+    assert intents.display_title("apple_pay_or_google_pay") == "Apple Pay or Google Pay"
+    assert intents.display_title("card_arrival") == "Card arrival"
+    for name in intents.LABELS:
+        shown = intents.display_title(name)
+        assert shown.casefold() == intents.title(name).casefold()
+        assert intents.lookup(shown) == name

@@ -44,13 +44,21 @@ def page(client, email: Email, **params) -> str:
 
 
 def test_the_page_shows_prediction_top3_model_version_and_what_the_model_saw(logged_in):
-    email = to_review(subject="Card?", body_text="Hi,\nwhere is my card?\n-- \nAda",
-                      model_input="Card? where is my card?")
+    email = to_review(
+        subject="Card?",
+        body_text="Hi,\nwhere is my card?\n-- \nAda",
+        model_input="Card? where is my card?",
+    )
     html = page(logged_in, email)
     assert "Card arrival" in html and "41%" in html
-    for title, p in [("Card arrival", "41.0%"), ("Card delivery estimate", "33.0%"),
-                     ("Lost or stolen card", "9.0%")]:
-        assert re.search(rf'class="alt-name">{title}</span>\s*<span class="alt-p">{re.escape(p)}', html)
+    for title, p in [
+        ("Card arrival", "41.0%"),
+        ("Card delivery estimate", "33.0%"),
+        ("Lost or stolen card", "9.0%"),
+    ]:
+        assert re.search(
+            rf'class="alt-name">{title}</span>\s*<span class="alt-p">{re.escape(p)}', html
+        )
     assert 'data-key="1"' in html and 'data-key="3"' in html and 'data-key="a"' in html
     assert "tfidf-20240501" in html
     assert "What the model saw" in html and "Card? where is my card?" in html
@@ -76,8 +84,12 @@ def test_html_bodies_are_sanitised_into_a_sandboxed_frame(logged_in):
 
 
 def test_subject_sender_and_text_are_escaped(logged_in):
-    email = to_review(subject="<script>alert(1)</script>", sender_name='"><b>x</b>',
-                      body_text="<img src=x onerror=alert(2)>", model_input="<i>seen</i>")
+    email = to_review(
+        subject="<script>alert(1)</script>",
+        sender_name='"><b>x</b>',
+        body_text="<img src=x onerror=alert(2)>",
+        model_input="<i>seen</i>",
+    )
     html = page(logged_in, email)
     assert "<script>alert(1)" not in html and "<img src=x" not in html and "<i>seen</i>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -93,9 +105,15 @@ def test_one_click_on_an_alternative_records_a_ui_correction_and_moves_the_email
     email.refresh_from_db()
     assert (email.intent, email.status) == ("card_delivery_estimate", Email.Status.CLASSIFIED)
     correction = Correction.objects.get()
-    assert (correction.via, correction.user, correction.model_intent) == ("ui", agent, "card_arrival")
+    assert (correction.via, correction.user, correction.model_intent) == (
+        "ui",
+        agent,
+        "card_arrival",
+    )
     assert not correction.agrees_with_model
-    folder = logged_in.get(reverse("inbox:folder", args=["card_delivery_estimate"])).content.decode()
+    folder = logged_in.get(
+        reverse("inbox:folder", args=["card_delivery_estimate"])
+    ).content.decode()
     assert f'data-id="{email.pk}"' in folder
     review = logged_in.get(reverse("inbox:folder", args=["review"])).content.decode()
     assert f'data-id="{email.pk}"' not in review
@@ -134,16 +152,20 @@ def test_a_correction_moves_on_to_the_next_email_of_the_queue(logged_in):
     first = to_review(received_at=now)
     second = to_review(received_at=now - timedelta(minutes=1))
     response = logged_in.post(
-        reverse("inbox:correct", args=[first.pk]) + "?folder=review", {"intent": "card_arrival"},
+        reverse("inbox:correct", args=[first.pk]) + "?folder=review",
+        {"intent": "card_arrival"},
         follow=True,
     )
-    assert response.redirect_chain[-1][0] == reverse("inbox:email", args=[second.pk]) + "?folder=review"
+    assert (
+        response.redirect_chain[-1][0]
+        == reverse("inbox:email", args=[second.pk]) + "?folder=review"
+    )
     html = response.content.decode()
     assert "Confirmed" in html and "Card arrival" in html  # the flash names the decision
     last = logged_in.post(
         reverse("inbox:correct", args=[second.pk]) + "?folder=review", {"intent": "card_arrival"}
     )
-    assert last["Location"] == reverse("inbox:folder", args=["review"]) + "?"
+    assert last["Location"] == reverse("inbox:folder", args=["review"])
 
 
 def test_the_page_links_to_newer_and_older_emails_of_its_list(logged_in):
@@ -157,6 +179,8 @@ def test_the_page_links_to_newer_and_older_emails_of_its_list(logged_in):
     assert f'id="older" href="/emails/{older.pk}/?folder=review"' in html
     last = page(logged_in, older, folder="review")
     assert 'id="older"' not in last  # the classified one is not in this list
+    searched = page(logged_in, middle, folder="review", q="card")
+    assert 'href="/folders/review/?q=card" id="back-to-list"' in searched
 
 
 def test_bulk_relabel_moves_every_selected_email(logged_in):
@@ -167,7 +191,10 @@ def test_bulk_relabel_moves_every_selected_email(logged_in):
         follow=True,
     )
     assert "Moved 2 emails to Card swallowed." in response.content.decode()
-    assert set(Email.objects.filter(intent="card_swallowed").values_list("pk", flat=True)) == {a.pk, b.pk}
+    assert set(Email.objects.filter(intent="card_swallowed").values_list("pk", flat=True)) == {
+        a.pk,
+        b.pk,
+    }
     assert set(Correction.objects.values_list("via", flat=True)) == {"ui"}
     untouched.refresh_from_db()
     assert untouched.status == Email.Status.NEEDS_REVIEW
@@ -177,7 +204,9 @@ def test_bulk_relabel_without_a_selection_or_intent_changes_nothing(logged_in):
     email = to_review()
     response = logged_in.post(reverse("inbox:relabel"), {"intent": "card_swallowed"}, follow=True)
     assert "Select at least one email." in response.content.decode()
-    response = logged_in.post(reverse("inbox:relabel"), {"ids": [email.pk], "intent": "zzz"}, follow=True)
+    response = logged_in.post(
+        reverse("inbox:relabel"), {"ids": [email.pk], "intent": "zzz"}, follow=True
+    )
     assert "There is no intent called" in response.content.decode()
     assert Correction.objects.count() == 0
 

@@ -70,8 +70,13 @@ def test_failed_appears_when_something_failed(logged_in):
 def test_an_intent_folder_lists_its_routed_emails_newest_first(logged_in):
     now = timezone.now()
     old = routed("card_arrival", received_at=now - timedelta(hours=5))
-    new = routed("card_arrival", received_at=now - timedelta(minutes=5), subject="Where is it",
-                 sender_name="Ada Lovelace", body_text="\n> quoted\nStill waiting for my card.\nThanks")
+    new = routed(
+        "card_arrival",
+        received_at=now - timedelta(minutes=5),
+        subject="Where is it",
+        sender_name="Ada Lovelace",
+        body_text="\n> quoted\nStill waiting for my card.\nThanks",
+    )
     routed("atm_support")
     to_review("card_arrival")
     response = logged_in.get(reverse("inbox:folder", args=["card_arrival"]))
@@ -191,3 +196,11 @@ def test_untrusted_sender_and_subject_are_escaped_in_lists(logged_in):
     assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in html
     assert "&lt;b&gt;bold&lt;/b&gt; first line" in html
+
+
+def test_clear_appears_only_when_the_agent_filtered(logged_in):
+    url = reverse("inbox:folder", args=["card_arrival"])
+    assert ">Clear</a>" not in logged_in.get(url).content.decode()
+    assert ">Clear</a>" not in logged_in.get(url, {"status": "classified"}).content.decode()
+    filtered = logged_in.get(url, {"q": "nothing-matches"}).content.decode()
+    assert ">Clear</a>" in filtered and "No emails match these filters." in filtered

@@ -23,11 +23,13 @@ def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
     query = FolderQuery.from_context(request.GET)
     newer, older = query.neighbours(email) if query else (None, None)
     context_qs = query.context_querystring() if query else ""
+    list_qs = query.querystring() if query else ""
     current = folder_of(email)
     alternatives = [
         {"key": str(n), "intent": item["intent"], "probability": item.get("probability")}
         for n, item in enumerate(_known(email.top_k)[:3], start=1)
     ]
+    srcdoc = frame_document(email.body_html) if email.body_html else ""
     thread = []
     root = email.thread_root or email
     if email.thread_root_id or root.thread_replies.exists():
@@ -41,11 +43,13 @@ def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "list_folder": query.folder if query else current,
             "current": current,
             "context_qs": context_qs,
+            "list_qs": list_qs,
             "newer": newer,
             "older": older,
             "alternatives": alternatives,
             "corrections": email.corrections.select_related("user"),
-            "srcdoc": frame_document(email.body_html) if email.body_html else "",
+            "srcdoc": srcdoc,
+            "has_images": "<img" in srcdoc,
             "thread": thread,
         },
     )
@@ -74,7 +78,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
             '{} <a href="{}">{}</a>: <a href="{}">{}</a>',
             verb,
             reverse("inbox:folder", args=[intent]),
-            intents.title(intent),
+            intents.display_title(intent),
             reverse("inbox:email", args=[email.pk]),
             email.subject or "(no subject)",
         ),
@@ -89,7 +93,7 @@ def _after_correction(email: Email, query: FolderQuery | None) -> str:
     following = older or newer
     if following is not None:
         return _email_url(following, query)
-    return query.folder.url() + "?" + query.querystring()
+    return query.list_url()
 
 
 def _email_url(email: Email, query: FolderQuery | None) -> str:

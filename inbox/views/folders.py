@@ -79,7 +79,7 @@ def get_folder(key: str) -> Folder:
     if intents.is_intent(key):
         return Folder(
             key=key,
-            title=intents.title(key),
+            title=intents.display_title(key),
             description=intents.description(key),
             base={"intent": [key]},
             default_status=Email.Status.CLASSIFIED,
@@ -121,8 +121,21 @@ class FolderQuery:
         """The agent's filters as they appear in links (empty ones left out)."""
         return {k: v for k, v in self.form.data.items() if v and k in self.form.cleaned_data}
 
+    @property
+    def is_filtered(self) -> bool:
+        """Whether the agent narrowed the folder beyond what it lists by default."""
+        params = dict(self.params)
+        if params.get("status") == (self.folder.default_status or ""):
+            params.pop("status")
+        return bool(params)
+
     def querystring(self, **extra: str) -> str:
         return urlencode({**extra, **self.params})
+
+    def list_url(self) -> str:
+        """The folder's list with the agent's filters."""
+        qs = self.querystring()
+        return f"{self.folder.url()}?{qs}" if qs else self.folder.url()
 
     def context_querystring(self) -> str:
         """What an email's page needs to find its neighbours in this list."""

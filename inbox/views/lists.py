@@ -54,7 +54,7 @@ def folder_rows(request: HttpRequest, key: str) -> HttpResponse:
 def relabel(request: HttpRequest) -> HttpResponse:
     """Give every selected email the same intent (one correction each)."""
     query = FolderQuery.from_context(request.GET)
-    back = query.folder.url() + "?" + query.querystring() if query else QUEUES["all"].url()
+    back = query.list_url() if query else QUEUES["all"].url()
     form = RelabelForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -64,7 +64,7 @@ def relabel(request: HttpRequest) -> HttpResponse:
     emails = Email.objects.filter(pk__in=form.cleaned_data["ids"])
     count = services.relabel_many(emails, intent, request.user, via="ui")
     noun = "email" if count == 1 else "emails"
-    messages.success(request, f"Moved {count} {noun} to {intents.title(intent)}.")
+    messages.success(request, f"Moved {count} {noun} to {intents.display_title(intent)}.")
     return redirect(back)
 
 
