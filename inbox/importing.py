@@ -8,9 +8,12 @@ and one bad message, or one unreadable path, never stops the rest.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
@@ -60,7 +63,8 @@ class ImportSummary:
 def import_paths(paths: Iterable[str | Path], progress: bool = False) -> ImportSummary:
     """Import every message under ``paths`` (files, folders, mboxes) and summarise."""
     summary = ImportSummary()
-    with tqdm(unit="msg", desc="importing", disable=not progress) as bar:
+    bar_context = _logs_above_the_bar() if progress else nullcontext()
+    with bar_context, tqdm(unit="msg", desc="importing", disable=not progress) as bar:
         for label, raw in _messages(paths, summary):
             _import_one(label, raw, summary)
             bar.update(1)
@@ -84,6 +88,39 @@ def import_paths(paths: Iterable[str | Path], progress: bool = False) -> ImportS
 def import_path(path: str | Path, progress: bool = False) -> ImportSummary:
     """Import one file, folder or mbox; see :func:`import_paths`."""
     return import_paths([path], progress=progress)
+
+
+class _AboveTheBar:
+    """A stream for a log handler that prints each line above the progress bar."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        if text.strip():
+            tqdm.write(text.rstrip("\n"), file=self.stream)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextmanager
+def _logs_above_the_bar() -> Iterator[None]:
+    # Only the stream changes: the handlers keep their formatter and the PII mask filter
+    # (tqdm's own logging_redirect_tqdm builds new handlers without our filters).
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.stdout)
+    ]
+    originals = [(h, h.stream) for h in handlers]
+    for handler, stream in originals:
+        handler.setStream(_AboveTheBar(stream))
+    try:
+        yield
+    finally:
+        for handler, stream in originals:
+            handler.setStream(stream)
 
 
 def _messages(paths: Iterable[str | Path], summary: ImportSummary) -> Iterator[tuple[str, bytes]]:
