@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
@@ -143,6 +143,11 @@ class ShapeMaker:
             f"{first} {last}",
             f"{local}@{self.pick(['gmail.com', 'outlook.com', 'example.org'])}",
         )
+
+    def message_id(self, domain: str) -> str:
+        # Not email.utils.make_msgid: it mixes in the clock and the pid, and a seeded
+        # benchmark must render the same bytes on every run.
+        return f"<{self.rng.getrandbits(64):016x}@{domain}>"
 
     def when(self) -> datetime:
         return self.start + timedelta(minutes=self.rng.randrange(0, 525_600))
@@ -306,7 +311,7 @@ def make_email(maker: ShapeMaker, query: str, index: int) -> Shaped:
         if thread and not bottom_post:
             maker.quoted_thread(body, when - timedelta(days=1))
         if thread:
-            body.in_reply_to = make_msgid(domain="lumenbank.example")
+            body.in_reply_to = maker.message_id("lumenbank.example")
             if not subject.lower().startswith("re"):
                 subject = "Re: " + subject
         subject = _subject_variant(maker, subject, query)
@@ -317,7 +322,7 @@ def make_email(maker: ShapeMaker, query: str, index: int) -> Shaped:
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
     if maker.chance(0.9):
-        msg["Message-ID"] = make_msgid(domain=address.split("@")[1])
+        msg["Message-ID"] = maker.message_id(address.split("@")[1])
     if body.in_reply_to:
         msg["In-Reply-To"] = body.in_reply_to
         msg["References"] = body.in_reply_to
@@ -333,6 +338,9 @@ def make_email(maker: ShapeMaker, query: str, index: int) -> Shaped:
             subtype="pdf",
             filename="statement.pdf",
         )
+    for part in msg.walk():  # the generator's own boundaries are random: seed them too
+        if part.is_multipart():
+            part.set_boundary(f"=={maker.rng.getrandbits(64):016x}==")
     return Shaped(msg.as_bytes(), f"{shape}/{container}")
 
 

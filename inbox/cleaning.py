@@ -193,31 +193,32 @@ def _attribution_span(lines: list[str], i: int) -> int:
 
 
 def _header_block_end(lines: list[str], i: int) -> int:
-    """Index after an Outlook-style header block ("-----Original Message-----" and/or
-    From:/Sent:/To:/Subject: lines) starting at i, or 0 when there is none at i."""
-    start = i
+    """Index after a header block that introduces a quoted or forwarded message
+    ("-----Original Message-----" and/or From:/Sent:/To:/Subject: lines, in any order)
+    starting at i, or 0 when there is none at i."""
     stripped = lines[i].strip()
-    if furniture.ORIGINAL_MARKER.match(stripped) or furniture.SEPARATOR.match(stripped):
-        i = _skip_blank(lines, i + 1)
-        if i >= len(lines):
-            return len(lines) if furniture.ORIGINAL_MARKER.match(stripped) else 0
-    first = furniture.HEADER_KEY.match(lines[i].strip())
-    if not first or first.group(1).lower() not in furniture.FROM_KEYS:
-        return _skip_headers(lines, start + 1) if furniture.ORIGINAL_MARKER.match(stripped) else 0
-    keys, end, has_digit = {first.group(1).lower()}, i + 1, bool(re.search(r"\d", lines[i]))
-    while end < len(lines) and end - i <= 8:
-        match = furniture.HEADER_KEY.match(lines[end].strip())
+    marker = bool(furniture.ORIGINAL_MARKER.match(stripped))
+    first = _skip_blank(lines, i + 1) if marker or furniture.SEPARATOR.match(stripped) else i
+    keys: set[str] = set()
+    has_digit = from_has_address = False
+    end = first
+    while end < len(lines) and end - first <= 8:
+        line = lines[end].strip()
+        match = furniture.HEADER_KEY.match(line)
         if match:
-            keys.add(match.group(1).lower())
-            has_digit = has_digit or bool(re.search(r"\d", lines[end]))
-        elif lines[end].strip() and not lines[end].startswith((" ", "\t")):
+            key = match.group(1).lower()
+            keys.add(key)
+            has_digit = has_digit or bool(re.search(r"\d", line))
+            from_has_address = from_has_address or (key in furniture.FROM_KEYS and "@" in line)
+        elif line and not lines[end].startswith((" ", "\t")):  # folded values are indented
             break
         end += 1
-    # From + a date + one more (To/Subject) is what every client writes; a customer's
-    # pasted "From: my account / To: John" has no dated line and is kept.
-    if (len(keys) >= 3 and has_digit) or (len(keys) >= 2 and "@" in lines[i]):
+    # Clients write From, a date and To/Subject; a customer's pasted "From: my account /
+    # To: John" has neither a date nor an address and stays.
+    has_from = bool(keys & furniture.FROM_KEYS)
+    if has_from and ((len(keys) >= 3 and has_digit) or (len(keys) >= 2 and from_has_address)):
         return _skip_blank(lines, end)
-    return _skip_headers(lines, start + 1) if furniture.ORIGINAL_MARKER.match(stripped) else 0
+    return _skip_headers(lines, i + 1) if marker else 0
 
 
 # --- cleaning the customer's own block ---------------------------------------------------
@@ -260,9 +261,14 @@ def _cut_signature(lines: list[str]) -> list[str]:
         if len(stripped) <= 60 and furniture.SENT_FROM.match(stripped):
             return _cut_signature(lines[:index])
         if furniture.VALEDICTION.match(stripped) and index > 0:
-            rest = [r.strip() for r in lines[index + 1 :] if r.strip()]
+            # A postscript under the signature is the customer's again: keep it.
+            ps = next(
+                (j for j in range(index + 1, len(lines)) if furniture.POSTSCRIPT.match(lines[j])),
+                len(lines),
+            )
+            rest = [r.strip() for r in lines[index + 1 : ps] if r.strip()]
             if _looks_like_signature(rest):
-                return _cut_signature(lines[:index])
+                return _cut_signature(lines[:index] + lines[ps:])
             return _cut_signature(lines[:index] + lines[index + 1 :])
     return _cut_contact_block(lines)
 

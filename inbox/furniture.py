@@ -85,7 +85,7 @@ SENT_FROM = re.compile(
 )
 VALEDICTION = re.compile(
     r"^(?:(?:kind|best|warm|warmest|many|kindest|with kind|with best)\s+(?:regards|wishes)"
-    r"|regards|best|cheers|thx|ty|sincerely|"
+    r"|regards|best|cheers|thx|ty|ta|sincerely|"
     r"yours(?: sincerely| faithfully| truly)?|respectfully|take care|all the best|"
     r"(?:many |big |huge )?(?:thanks|thank you)(?: again)?(?: (?:so|very) much| a lot| a million)?"
     r"(?: again)?(?: in advance)?(?: for (?:your|the|any|all) (?:kind )?"
@@ -98,9 +98,10 @@ VALEDICTION = re.compile(
     r"met vriendelijke groet(?:en)?|groeten|с уважением|спасибо|atenciosamente|obrigad[oa]|"
     r"pozdrawiam|med vänliga hälsningar|mvh|med venlig hilsen)"
     # then an optional signer on the same line: "Thanks, Jane", "Cheers - Tom O'Brien"
-    r"[\s,.!:;-]*(?-i:[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2})?[\s,.!]*$",
+    r"[\s,.!:;/-]*(?-i:[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2})?[\s,.!]*$",
     re.IGNORECASE,
 )
+POSTSCRIPT = re.compile(r"^\s*p\.?\s?s\.?(?:[\s:.-]|$)", re.IGNORECASE)
 GREETING_WORD = (
     r"hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening|day)|morning|"
     r"to whom it may concern|hallo|guten (?:tag|morgen)|bonjour|hola|buenos d[ií]as|ciao|"

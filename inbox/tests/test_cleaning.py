@@ -72,6 +72,13 @@ def test_greeting_signature_disclaimer_and_quote_all_go():
         f"{QUERY}\n\nEl lun, 3 jun 2024 a las 10:15, Lumen Bank (<s@lumenbank.example>) escribió:\n> Gracias.",
         f"{QUERY}\n\nOp ma 3 jun. 2024 om 10:15 schreef Lumen Bank <s@lumenbank.example>:\n> Bedankt.",
         f"{QUERY}\n\nпн, 3 июн. 2024 г. в 10:15, Lumen Bank <s@lumenbank.example>:\n> Спасибо.",
+        # Yahoo indents its attribution; Japanese Gmail writes no verb; some clients put
+        # Date before From.
+        f"{QUERY}\n\n    On Monday, 3 June 2024, 10:15:00 BST, Lumen Bank <s@lumenbank.example> wrote:"
+        "\n\n Thanks for contacting us.",
+        f"{QUERY}\n\n2024年6月3日(月) 10:15 Lumen Bank <s@lumenbank.example>:\n> ありがとう",
+        f"{QUERY}\n\nDate: Mon, 3 Jun 2024 10:15\nFrom: Lumen Bank <s@lumenbank.example>\n"
+        "To: jane@example.com\nSubject: Re: card\n\nThanks for your message",
         f"{QUERY}\n\nVon: Lumen Bank <s@lumenbank.example>\nGesendet: Montag, 3. Juni 2024 10:15\n"
         "An: John Smith\nBetreff: AW: Karte\n\nDanke für Ihre Nachricht.",
     ],
@@ -116,6 +123,11 @@ def test_a_reply_with_nothing_typed_falls_back_to_the_quoted_message():
         "Jane Smith",
         "- Jane",
         "Looking forward to hearing from you.\nJ. Doe",
+        "Ta,\nDave",
+        "Regards / John",
+        "Warm Wishes,\nAnna",
+        "Kind Regards\n\nMr J Smith\n12 Acacia Avenue\nLondon\nSW1A 1AA",
+        "Sent from my BlackBerry® wireless device",
     ],
 )
 def test_signatures_and_closings_are_removed(signature):
@@ -177,6 +189,11 @@ def test_a_greeting_in_front_of_the_request_goes_but_the_request_stays():
         customer_text("Hey, how do I top up by bank transfer?")
         == "how do I top up by bank transfer?"
     )
+
+
+def test_a_postscript_under_the_signature_is_kept():
+    body = f"{QUERY}\n\nThanks,\nJane\n\nP.S. I ordered it on the 3rd.\n\nSent from my iPhone"
+    assert customer_text(body) == f"{QUERY} P.S. I ordered it on the 3rd."
 
 
 def test_pleasantries_go():
