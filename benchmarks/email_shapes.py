@@ -444,6 +444,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"drop:                      {100 * (bare_acc - shaped_acc):.2f} points")
     print(f"cleaned text == query:     {sum(exact)}/{len(exact)} ({sum(exact) / len(exact):.1%})")
     print(f"messages with defects:     {flagged}")
+    by_shape: dict[str, list[int]] = {}
+    for email, guess, bare_guess, label in zip(emails, shaped, bare, labels, strict=True):
+        by_shape.setdefault(email.shape.split("/")[0], []).append(
+            (guess == label) - (bare_guess == label)
+        )
+    print(
+        "drop by shape:             "
+        + ", ".join(f"{kind} {-100 * sum(d) / len(d):.2f}" for kind, d in sorted(by_shape.items()))
+    )
     total = finished - started
     print(
         f"speed: parse+clean {len(emails) / total:,.0f} msgs/s "

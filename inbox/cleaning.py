@@ -3,8 +3,9 @@
 The classifier was trained on one-line BANKING77 queries. An email wraps such a query in
 furniture: greetings, signatures, phone numbers, legal disclaimers, quoted replies,
 forwarding headers. ``model_input`` removes that furniture with small line rules, in
-this order: split off quoted and forwarded messages, cut disclaimers, cut signatures,
-drop greeting-only lines, then put the subject in front when it adds something.
+this order: split off quoted and forwarded messages, drop external-mail banners, cut
+disclaimers, drop greetings, cut signatures, then put the subject in front when it adds
+something. The patterns themselves live in inbox.furniture.
 
 Why hand rules and not mail-parser-reply (1.36, MIT, one maintainer): on the 3,080
 email-shaped BANKING77 test queries of benchmarks/email_shapes.py it kept greetings,
@@ -44,7 +45,9 @@ def model_input(subject: str, body_text: str, max_chars: int = 512) -> str:
     If the rules leave nothing, the normalised raw body is used rather than nothing.
     """
     topic = _strip_greeting_prefix(clean_subject(subject))
-    body = customer_text(body_text, forwarded=bool(furniture.FORWARD_SUBJECT.match(subject or "")))
+    # "[EXTERNAL] Fwd: ..." is a forward; "Re: Fwd: ..." is a reply to one.
+    outermost = re.sub(r"^\s*(?:\[[^\]]*\]\s*)+", "", subject or "")
+    body = customer_text(body_text, forwarded=bool(furniture.FORWARD_SUBJECT.match(outermost)))
     if topic and is_generic_subject(topic):
         topic = ""
     if topic and body:

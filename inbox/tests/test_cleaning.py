@@ -258,6 +258,15 @@ def test_a_forward_keeps_the_forwarded_request_not_the_markers(subject, note, ma
     assert model_input(subject, body) == QUERY
 
 
+def test_an_outlook_header_block_is_a_forward_only_under_a_forward_subject():
+    body = (
+        "See below.\n\n________________________________\nFrom: Jane <jane@example.com>\n"
+        f"Sent: 03 June 2024 10:15\nTo: support@lumenbank.example\nSubject: Card\n\n{QUERY}"
+    )
+    assert model_input("[EXTERNAL] FW: Card", body) == QUERY
+    assert model_input("RE: FW: Card", body) == "Card. See below."
+
+
 def test_a_forward_keeps_what_was_typed_above_it_too():
     body = (
         "This is still not sorted, can you look again?\n\n---------- Forwarded message ---------\n"
