@@ -29,6 +29,7 @@ import nh3
 from inbox.htmltext import html_to_text
 
 SYNTHETIC_ID_DOMAIN = "cleaninbox.invalid"
+MAX_DEFECTS = 50
 
 
 class _CachingHeaderRegistry(HeaderRegistry):
@@ -120,15 +121,42 @@ def parse_message(raw: bytes | str) -> ParsedEmail:
         msg = BytesParser(policy=_POLICY).parsebytes(data)
     except Exception as exc:  # the parser is lenient; this is a last resort
         parsed.defects.append(f"message could not be parsed at all: {exc!r}")
-        parsed.body_text = _decode_bytes(data, "", parsed.defects, "raw message")
-        _set_message_id(parsed, None, data)
+        _read_raw_body(data, parsed)
+        _set_message_id(parsed, "", data)
         return parsed
-
-    _read_headers(msg, parsed)
-    _set_message_id(parsed, _header_text(msg, "message-id", parsed.defects), data)
-    _read_bodies(msg, parsed)
-    parsed.defects[:0] = _email_package_defects(msg)
+    # The email package has known crashes on hostile input (deep nesting, odd header
+    # syntax); whichever step fails, the others still run and the failure is a defect.
+    try:
+        _read_headers(msg, parsed)
+    except Exception as exc:
+        parsed.defects.append(f"headers could not be read: {exc!r}")
+    try:
+        message_id = _header_text(msg, "message-id", parsed.defects)
+    except Exception:
+        message_id = ""
+    _set_message_id(parsed, message_id, data)
+    try:
+        _read_bodies(msg, parsed)
+    except Exception as exc:
+        parsed.defects.append(f"body could not be read: {exc!r}")
+        _read_raw_body(data, parsed)
+    try:
+        parsed.defects[:0] = _email_package_defects(msg)
+    except Exception as exc:
+        parsed.defects.append(f"defects could not be listed: {exc!r}")
+    if len(parsed.defects) > MAX_DEFECTS:
+        # A hostile message can raise thousands (one per broken part); the first ones
+        # say what is wrong, the rest would only bloat the stored row.
+        extra = len(parsed.defects) - MAX_DEFECTS + 1
+        parsed.defects[MAX_DEFECTS - 1 :] = [f"... and {extra} more defects"]
     return parsed
+
+
+def _read_raw_body(data: bytes, parsed: ParsedEmail) -> None:
+    """Everything after the first blank line, as text: the body of last resort."""
+    _, _, body = data.replace(b"\r\n", b"\n").partition(b"\n\n")
+    text = _decode_bytes(body or data, "", parsed.defects, "raw message")
+    parsed.body_text = _CONTROL.sub("", text).strip("\n")
 
 
 # --- headers ---------------------------------------------------------------------------
@@ -235,8 +263,10 @@ def _read_bodies(msg: EmailMessage, parsed: ParsedEmail) -> None:
     defects = parsed.defects
     plain_part = _find_body(msg, "plain", defects)
     html_part = _find_body(msg, "html", defects)
-    if plain_part is None and html_part is None and msg.get_content_maintype() == "text":
-        plain_part = msg  # a single text part marked as an attachment, text/enriched...
+    if plain_part is None and html_part is None and _is_textual(msg):
+        # A single text part marked as an attachment, text/enriched, or a multipart whose
+        # boundary is missing so its parts could not be split: read it all as text.
+        plain_part = msg
     text = _part_text(plain_part, defects) if plain_part is not None else ""
     html = _part_text(html_part, defects) if html_part is not None else ""
     if not text.strip() and html.strip():
@@ -257,6 +287,11 @@ def _read_bodies(msg: EmailMessage, parsed: ParsedEmail) -> None:
                 parsed.body_text = parse_message(forwarded.as_bytes()).body_text
             except Exception as exc:
                 defects.append(f"attached message could not be read: {exc!r}")
+
+
+def _is_textual(msg: Message) -> bool:
+    maintype = msg.get_content_maintype()
+    return maintype == "text" or (maintype == "multipart" and isinstance(msg.get_payload(), str))
 
 
 def _find_body(msg: EmailMessage, subtype: str, defects: list[str]) -> EmailMessage | None:
@@ -289,13 +324,16 @@ def _decode_bytes(payload: bytes, charset: str, defects: list[str], where: str) 
     if label not in _NO_CHARSET:
         codec = _CHARSET_SUPERSETS.get(label, label)
         try:
-            codecs.lookup(codec)
+            # "base64", "rot13", "zlib" are codecs too, but not charsets.
+            known = codecs.lookup(codec)._is_text_encoding
         except LookupError:
+            known = False
+        if not known:
             defects.append(f"unknown charset {charset!r} in {where}; decoded by guessing")
         else:
             try:
                 return payload.decode(codec)
-            except UnicodeDecodeError:
+            except (UnicodeError, ValueError):
                 defects.append(f"{where} is not valid {charset}; decoded by guessing")
     for guess in ("utf-8", "cp1252"):
         try:

@@ -17,6 +17,7 @@ from email.mime.text import MIMEText
 import pytest
 
 from inbox.parsing import (
+    MAX_DEFECTS,
     SYNTHETIC_ID_DOMAIN,
     iter_eml_paths,
     iter_mbox,
@@ -346,6 +347,23 @@ def test_it_never_raises_on_damaged_or_random_bytes(seed):
         assert isinstance(parsed.body_text, str) and parsed.message_id
         noise = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 400)))
         assert parse_message(noise).message_id
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13", "zlib", "undefined", "x-klingon"])
+def test_a_charset_label_naming_no_text_encoding_is_guessed_not_fatal(charset):
+    raw = f"From: a@example.com\nContent-Type: text/plain; charset={charset}\n\n{QUERY}\n"
+    parsed = parse_message(raw.encode())
+    assert parsed.body_text == QUERY
+    assert any(charset in d for d in parsed.defects)
+
+
+def test_deeply_nested_multiparts_are_flagged_with_a_bounded_list():
+    raw = b"From: a@example.com\nContent-Type: multipart/mixed; boundary=A\n\n" + (
+        b"--A\nContent-Type: multipart/mixed; boundary=A\n\n" * 3000
+    )
+    parsed = parse_message(raw)
+    assert len(parsed.defects) == MAX_DEFECTS
+    assert parsed.defects[-1].endswith("more defects")
 
 
 def test_an_empty_message_is_flagged_not_fatal():
