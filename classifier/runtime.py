@@ -19,7 +19,7 @@ from mlops import registry
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_loaded: tuple[str, artifact.Classifier | None] | None = None
+_loaded: tuple[tuple, artifact.Classifier | None] | None = None
 
 
 def active_classifier() -> artifact.Classifier | None:
@@ -28,8 +28,10 @@ def active_classifier() -> artifact.Classifier | None:
     row = registry.active()
     if row is None:
         return None
+    # A re-pulled folder or a re-fitted temperature is a different model to serve.
+    key = (row.version, row.local_path, (row.metadata or {}).get("temperature"))
     with _lock:
-        if _loaded is not None and _loaded[0] == row.version:
+        if _loaded is not None and _loaded[0] == key:
             return _loaded[1]
         model: artifact.Classifier | None
         try:
@@ -40,7 +42,7 @@ def active_classifier() -> artifact.Classifier | None:
             model = None
         else:
             logger.info("model loaded", extra={"model_version": row.version, "kind": model.kind})
-        _loaded = (row.version, model)
+        _loaded = (key, model)
         return model
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from classifier import artifact
+from mlops.data import BANKING77_LABELS
 from mlops.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -65,10 +66,11 @@ def local_path(row: ModelVersion) -> Path:
 def promote(version: str) -> ModelVersion:
     """Make ``version`` the one that serves; the previous one is archived.
 
-    Refuses a version whose artifact does not load, so a broken model never serves.
+    Refuses a version whose artifact does not load with the 77 intents in their published
+    order, so a broken model never serves.
     """
     row = get(version)
-    artifact.load(local_path(row))  # raises UnusableModel
+    artifact.load(local_path(row), expected_labels=BANKING77_LABELS)  # raises UnusableModel
     with transaction.atomic():
         ModelVersion.objects.select_for_update().filter(
             stage=ModelVersion.Stage.PRODUCTION

@@ -32,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         row = registry.register(path)
         if promote:
-            registry.promote(row.version)
+            row = registry.promote(row.version)
         val = row.validation_metrics
         self.stdout.write(
             self.style.SUCCESS(
