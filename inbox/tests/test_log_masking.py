@@ -6,8 +6,9 @@ import io
 import logging
 
 import pytest
+from django.utils.module_loading import import_string
 
-from cleaninbox.logging import JsonFormatter, KeyValueFormatter, MaskPIIFilter
+from cleaninbox.logging import MaskPIIFilter
 from inbox.importing import import_path
 from inbox.models import Email
 
@@ -28,22 +29,27 @@ MESSAGE = (
 ).encode()
 
 
-@pytest.fixture(params=[KeyValueFormatter, JsonFormatter], ids=["text", "json"])
-def console(request):
-    """What the configured console handler (with its MaskPIIFilter) writes."""
-    handlers = [
-        h
-        for h in logging.getLogger().handlers
-        if any(isinstance(f, MaskPIIFilter) for f in h.filters)
-    ]
-    assert handlers, "LOGGING has no handler with the mask_pii filter"
-    handler = handlers[0]
+@pytest.fixture(params=["text", "json"])
+def console(request, settings):
+    """What the console handler as LOGGING defines it (its filters, the chosen formatter)
+    writes. Built here from settings.LOGGING and put on the root logger for the test,
+    because other tests (a Celery worker taking over logging) may have replaced the
+    handlers configured at start-up."""
+    config = settings.LOGGING
+    spec = config["handlers"]["console"]
     buffer = io.StringIO()
-    old_stream, old_formatter = handler.setStream(buffer), handler.formatter
-    handler.setFormatter(request.param())
+    handler = logging.StreamHandler(buffer)
+    for name in spec["filters"]:
+        handler.addFilter(import_string(config["filters"][name]["()"])())
+    handler.setFormatter(import_string(config["formatters"][request.param]["()"])())
+    assert any(isinstance(f, MaskPIIFilter) for f in handler.filters)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
     yield buffer
-    handler.setStream(old_stream)
-    handler.setFormatter(old_formatter)
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 class _Unfiltered(logging.Handler):
