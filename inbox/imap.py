@@ -138,11 +138,11 @@ def poll_mailbox(config: ImapConfig | None = None) -> PollSummary:
 
 
 def poll_exclusively(
-    config: ImapConfig | None = None, lock_seconds: int = 600
+    config: ImapConfig | None = None, lock_seconds: int = 180
 ) -> PollSummary | None:
     """:func:`poll_mailbox` unless another poll (beat task or command) holds the lock;
-    returns None when it does. The lock expires after ``lock_seconds`` so a killed poll
-    cannot block polling for good."""
+    returns None when it does. The lock expires after ``lock_seconds`` (longer than a
+    poll may run) so a killed poll cannot block polling for good."""
     token = uuid.uuid4().hex
     # cache.add is atomic in Redis (SET NX): only one poller gets the key.
     if not cache.add(LOCK_KEY, token, timeout=lock_seconds):
