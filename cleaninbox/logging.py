@@ -14,6 +14,13 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
 
 
+def _masked_exception(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    # A traceback can quote the value that failed: a card number in a parse error, say.
+    from inbox.cleaning import mask_pii
+
+    return mask_pii(formatter.formatException(record.exc_info))
+
+
 class KeyValueFormatter(logging.Formatter):
     """`time level logger message key=value …`, readable in a terminal and greppable."""
 
@@ -24,7 +31,7 @@ class KeyValueFormatter(logging.Formatter):
         if pairs:
             line = f"{line} {pairs}"
         if record.exc_info:
-            line = f"{line}\n{self.formatException(record.exc_info)}"
+            line = f"{line}\n{_masked_exception(self, record)}"
         return line
 
 
@@ -40,7 +47,7 @@ class JsonFormatter(logging.Formatter):
             **{k: v if isinstance(v, int | float | bool | None) else str(v) for k, v in _extras(record).items()},
         }
         if record.exc_info:
-            data["exc_info"] = self.formatException(record.exc_info)
+            data["exc_info"] = _masked_exception(self, record)
         return json.dumps(data, ensure_ascii=False)
 
 

@@ -19,11 +19,19 @@ def check_cleaninbox_settings(app_configs, **kwargs):
             )
         )
     if settings.CLEANINBOX_MAX_BODY_BYTES <= 0:
-        problems.append(
-            Error("CLEANINBOX_MAX_BODY_BYTES must be positive.", id="cleaninbox.E002")
-        )
+        problems.append(Error("CLEANINBOX_MAX_BODY_BYTES must be positive.", id="cleaninbox.E002"))
     if settings.CLEANINBOX_TORCH_THREADS < 1:
         problems.append(Error("CLEANINBOX_TORCH_THREADS must be at least 1.", id="cleaninbox.E003"))
+    if settings.CLEANINBOX_IMAP_HOST and not (
+        settings.CLEANINBOX_IMAP_USER and settings.CLEANINBOX_IMAP_PASSWORD
+    ):
+        problems.append(
+            Error(
+                "CLEANINBOX_IMAP_HOST is set but CLEANINBOX_IMAP_USER or CLEANINBOX_IMAP_PASSWORD is not.",
+                hint="Set both, or leave CLEANINBOX_IMAP_HOST empty to turn IMAP polling off.",
+                id="cleaninbox.E004",
+            )
+        )
     if not settings.DEBUG and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         problems.append(
             Warning(

@@ -100,3 +100,15 @@ def test_extra_fields_of_any_type_are_masked(console):
         assert secret not in written
     assert "GB** **** **** **** **** 5432" in written
     assert "42" in written
+
+
+def test_a_traceback_quoting_a_card_number_is_masked(console):
+    logger = logging.getLogger("inbox.test_masking")
+    try:
+        raise ValueError(f"cannot parse {PAN}")
+    except ValueError:
+        logger.exception("parse failed")
+    written = console.getvalue()
+    assert "ValueError: cannot parse **** **** **** 1111" in written
+    for secret in UNMASKED:
+        assert secret not in written
