@@ -33,6 +33,10 @@ __all__ = [
     "truncate",
 ]
 
+# The model reads 512 characters; what the customer wrote is near the top. Reading no
+# further than this keeps a pasted megabyte of logs from costing seconds per message.
+MAX_SCAN_CHARS = 100_000
+
 # --- public API ---------------------------------------------------------------------------
 
 
@@ -69,7 +73,7 @@ def customer_text(body_text: str, forwarded: bool = False) -> str:
     header block then introduces the forwarded message, which is kept after the note
     typed above it, instead of a quoted reply, which is dropped.
     """
-    lines = _tidy(body_text or "").split("\n")
+    lines = _tidy((body_text or "")[:MAX_SCAN_CHARS]).split("\n")
     return _normalise_space(" ".join(_customer_lines(lines, forwarded, depth=0)))
 
 
@@ -310,6 +314,8 @@ def _cut_contact_block(lines: list[str]) -> list[str]:
 
 
 def _is_contact_line(line: str) -> bool:
+    if len(line) > 150:
+        return False  # signature lines are short; the patterns are slow on huge tokens
     if furniture.CONTACT_LINE.match(line):
         return True
     if len(line.split()) > 14 or line.endswith("?"):

@@ -445,3 +445,12 @@ def test_masking_leaves_no_digits_of_a_card_but_the_last_four():
     masked = mask_pii("My card 4539 1488 0343 6467 and my IBAN GB33BUKB20201555555555")
     assert "4539" not in masked and "1488" not in masked and "0343" not in masked
     assert "2020155" not in masked and masked.endswith("5555")
+
+
+@pytest.mark.timeout(10)
+def test_huge_bodies_and_tokens_are_cleaned_quickly():
+    # One 200,000-character token with a pipe took minutes before line lengths were bounded.
+    # The token is longer than the 512-character budget, so the cut leaves the query.
+    assert model_input("", f"{QUERY}\n\n" + "a@" * 100_000 + "|") == QUERY
+    pasted_log = f"{QUERY}\n\n" + "ERROR 2024-06-03 10:15 transfer failed | code=51\n" * 50_000
+    assert model_input("", pasted_log).startswith(QUERY)
