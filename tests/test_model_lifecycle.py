@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import time
 from io import StringIO
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from mlops.config import EXPERIMENTS_DIR
 from mlops.models import ModelVersion
 from mlops.tests.gcs_emulator import fresh_bucket, running_emulator
 from mlops.tests.tiny_transformer import SHARED, build_tiny_base
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="no local BANKING77 folder")
 
@@ -56,15 +56,6 @@ def run(*args, **options) -> str:
     out = StringIO()
     call_command(*args, stdout=out, stderr=StringIO(), verbosity=0, **options)
     return out.getvalue()
-
-
-def wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_a_model_goes_from_csv_files_to_classifying_new_email(

@@ -13,17 +13,9 @@ from classifier import services as classifier_services
 from inbox import services
 from inbox.models import Email
 from inbox.tests.factories import EmailFactory, email_payload
+from tests.helpers import wait_for
 
 CARD_ARRIVAL = "I still have not received my new card, it has been two weeks"
-
-
-def _wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.django_db
@@ -39,7 +31,11 @@ def test_it_classifies_with_intent_confidence_top3_version_and_time(active_model
     assert email.classified_at is not None
     assert len(email.top_k) == 3
     assert email.top_k[0] == {"intent": "card_arrival", "probability": email.confidence}
-    assert email.top_k[0]["probability"] >= email.top_k[1]["probability"] >= email.top_k[2]["probability"]
+    assert (
+        email.top_k[0]["probability"]
+        >= email.top_k[1]["probability"]
+        >= email.top_k[2]["probability"]
+    )
 
 
 @pytest.mark.django_db
@@ -126,7 +122,9 @@ def test_an_email_accepted_while_redis_is_unreachable_is_kept_and_swept_later(ap
     app.control.purge()
 
 
-def test_end_to_end_http_ingest_then_a_real_worker_classifies(celery_worker, active_model, api_client):
+def test_end_to_end_http_ingest_then_a_real_worker_classifies(
+    celery_worker, active_model, api_client
+):
     response = api_client.post(
         "/api/emails/",
         email_payload(42, subject="card", body_text=f"Hello,\n\n{CARD_ARRIVAL}\n\nThanks,\nJane"),
@@ -134,7 +132,7 @@ def test_end_to_end_http_ingest_then_a_real_worker_classifies(celery_worker, act
     )
     assert response.status_code == 202
     url = response.json()["url"]
-    assert _wait_for(lambda: api_client.get(url).json()["status"] != "pending", timeout=60)
+    assert wait_for(lambda: api_client.get(url).json()["status"] != "pending", timeout=60)
     body = api_client.get(url).json()
     assert body["intent"] == "card_arrival"
     assert body["status"] in ("classified", "needs_review")
@@ -150,7 +148,7 @@ def test_a_batch_is_classified_by_the_worker_in_one_go(celery_worker, active_mod
     ]
     body = api_client.post("/api/emails/batch/", items, format="json").json()
     ids = [r["id"] for r in body["results"]]
-    assert _wait_for(lambda: not Email.objects.filter(pk__in=ids, status="pending").exists())
+    assert wait_for(lambda: not Email.objects.filter(pk__in=ids, status="pending").exists())
     intents = dict(Email.objects.filter(pk__in=ids).values_list("pk", "intent"))
     assert intents[ids[0]] == "card_arrival"
     assert intents[ids[1]] == "lost_or_stolen_card"
