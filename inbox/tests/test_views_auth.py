@@ -11,7 +11,6 @@ PAGES = [
     reverse("inbox:home"),
     reverse("inbox:folder", args=["review"]),
     reverse("inbox:folder", args=["card_arrival"]),
-    reverse("inbox:folder-rows", args=["all"]),
     reverse("inbox:email", args=[1]),
     reverse("inbox:overview"),
     reverse("inbox:report-image", args=["v1", "reliability"]),

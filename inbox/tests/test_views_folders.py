@@ -164,7 +164,7 @@ def test_the_first_page_polls_its_rows_and_gets_204_until_something_changes(logg
     routed("card_arrival")
     page = logged_in.get(reverse("inbox:folder", args=["card_arrival"])).content.decode()
     poll_url = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert 'hx-trigger="every 5s"' in page
+    assert "hx-trigger=\"every 5s [document.visibilityState === 'visible']\"" in page
     assert logged_in.get(poll_url).status_code == 204
 
     newcomer = routed("card_arrival")
@@ -174,6 +174,22 @@ def test_the_first_page_polls_its_rows_and_gets_204_until_something_changes(logg
     html = fresh.content.decode()
     assert 'id="nav-queues" hx-swap-oob="true"' in html  # queue counts refresh too
     assert '<span class="count" id="list-total" hx-swap-oob="true">2</span>' in html
+
+
+def test_polling_notices_a_new_email_in_another_queue(logged_in):
+    routed("card_arrival")
+    page = logged_in.get(reverse("inbox:folder", args=["card_arrival"])).content.decode()
+    poll_url = re.search(r'hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    to_review("atm_support")
+    fresh = logged_in.get(poll_url, HTTP_HX_REQUEST="true")
+    assert fresh.status_code == 200  # same rows, but the review count must refresh
+    assert count_of(fresh.content.decode(), "review") == 1
+
+
+def test_polling_after_the_session_ended_sends_the_whole_page_to_login(client):
+    response = client.get(reverse("inbox:folder-rows", args=["all"]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("login") + "?next=/folders/all/")
 
 
 def test_htmx_is_served_from_our_own_static_files(logged_in):

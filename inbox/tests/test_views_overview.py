@@ -55,10 +55,22 @@ def test_volume_routing_and_agreement_figures(logged_in, agent):
     production(version="v1", threshold=0.5)
     now = timezone.now()
     for conf in (0.9, 0.8, 0.7):
-        EmailFactory(intent="card_arrival", predicted_intent="card_arrival", confidence=conf,
-                     status=Email.Status.CLASSIFIED, model_version="v1", classified_at=now)
-    review = EmailFactory(intent="atm_support", predicted_intent="atm_support", confidence=0.2,
-                          status=Email.Status.NEEDS_REVIEW, model_version="v1", classified_at=now)
+        EmailFactory(
+            intent="card_arrival",
+            predicted_intent="card_arrival",
+            confidence=conf,
+            status=Email.Status.CLASSIFIED,
+            model_version="v1",
+            classified_at=now,
+        )
+    review = EmailFactory(
+        intent="atm_support",
+        predicted_intent="atm_support",
+        confidence=0.2,
+        status=Email.Status.NEEDS_REVIEW,
+        model_version="v1",
+        classified_at=now,
+    )
     EmailFactory(received_at=now - timedelta(days=30))  # outside the window
     Correction.objects.create(email=review, new_intent="atm_support", model_intent="atm_support")
     Correction.objects.create(email=review, new_intent="card_swallowed", model_intent="atm_support")

@@ -178,9 +178,9 @@ class NavFamily:
     open: bool
 
 
-def navigation(current: Folder | None) -> dict:
+def navigation(current: Folder | None, counts: stats.FolderCounts | None = None) -> dict:
     """Template context for the folder sidebar (queues on top, then families)."""
-    counts = stats.folder_counts()
+    counts = counts or stats.folder_counts()
     queues = [
         (f, f.count(counts))
         for f in QUEUES.values()

@@ -8,12 +8,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from inbox import intents, services
+from inbox import intents, services, stats
 from inbox.models import Email
 from inbox.views.bodies import first_line
 from inbox.views.folders import QUEUES, FolderQuery, get_folder, navigation
@@ -35,18 +37,22 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def folder(request: HttpRequest, key: str) -> HttpResponse:
     query = FolderQuery(get_folder(key), request.GET)
-    context = {**navigation(query.folder), **_list_context(request, query)}
+    counts = stats.folder_counts()
+    context = {**navigation(query.folder, counts), **_list_context(request, query, counts)}
     return render(request, "inbox/folder.html", context)
 
 
-@login_required
 def folder_rows(request: HttpRequest, key: str) -> HttpResponse:
     """The list's rows for polling; 204 (htmx keeps the page as is) when nothing changed."""
+    if not request.user.is_authenticated:
+        # A redirect would be followed by htmx and the login page swapped into the list.
+        return HttpResponseClientRedirect(redirect_to_login(get_folder(key).url()).url)
     query = FolderQuery(get_folder(key), request.GET)
-    context = _list_context(request, query)
+    counts = stats.folder_counts()
+    context = _list_context(request, query, counts)
     if request.GET.get("state") == context["state"]:
         return HttpResponse(status=204)
-    return render(request, "inbox/_rows.html", {**navigation(query.folder), **context})
+    return render(request, "inbox/_rows.html", {**navigation(query.folder, counts), **context})
 
 
 @login_required
@@ -68,13 +74,15 @@ def relabel(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _list_context(request: HttpRequest, query: FolderQuery) -> dict:
+def _list_context(request: HttpRequest, query: FolderQuery, counts: stats.FolderCounts) -> dict:
     page = Paginator(query.queryset(), PAGE_SIZE).get_page(request.GET.get("page"))
     emails = list(page.object_list)
     for email in emails:
         email.preview = first_line(email.body_text, email.body_html)
-    # A fingerprint of what the page shows, so polling only swaps rows that changed.
-    shown = [(e.pk, e.status, e.intent) for e in emails] + [page.paginator.count]
+    # A fingerprint of what the page shows (rows and queue counts), so polling only
+    # re-renders when something changed.
+    shown = [(e.pk, e.status, e.intent) for e in emails]
+    shown += [page.paginator.count, sorted(counts.by_status.items())]
     state = hashlib.sha1(repr(shown).encode()).hexdigest()[:16]
     return {
         "query": query,

@@ -25,6 +25,22 @@ VAGUE_TOO = ("Hi there", "Can you help me please?")
 TOP_UP = ("Top up failed", "My top up failed, why did my top-up not work?")
 
 
+def press(page, key: str) -> None:
+    """Press a shortcut once the page has loaded (inbox.js is deferred)."""
+    page.wait_for_load_state()
+    page.keyboard.press(key)
+
+
+def wider(page) -> list[str]:
+    """Elements that stick out to the right of a phone's screen (for failure messages)."""
+    return page.evaluate(
+        """Array.from(document.querySelectorAll('body *'))
+          .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+          .slice(0, 10)"""
+    )
+
+
 def count(page, key: str):
     return page.locator(f'[data-count="{key}"]').first
 
@@ -73,8 +89,7 @@ def test_an_agent_reviews_and_corrects_emails_with_clicks_and_keys(browse, deliv
     assert picked  # the button explains the intent it stands for
 
     # Keyboard: `a` accepts the model's answer; the queue is then empty.
-    page.wait_for_load_state()
-    page.keyboard.press("a")
+    press(page, "a")
     expect(page.locator(".message-success")).to_contain_text("Confirmed")
     expect(page.locator("h1")).to_contain_text("Needs review")
     expect(count(page, "review")).to_have_text("0")
@@ -87,19 +102,22 @@ def test_an_agent_reviews_and_corrects_emails_with_clicks_and_keys(browse, deliv
 
     # j/k move through a list, Enter opens, u goes back, ? shows the help.
     page.goto("/folders/all/")  # goto waits for "load": inbox.js has run
-    page.keyboard.press("j")
-    page.keyboard.press("j")
+    press(page, "j")
+    press(page, "j")
     expect(page.locator("tr.row.is-cursor")).to_have_count(1)
-    page.keyboard.press("k")
+    press(page, "k")
     expect(page.locator("tr.row").first).to_have_class(re.compile("is-cursor"))
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     expect(page.locator("h1.subject")).to_be_visible()
-    page.wait_for_load_state()  # shortcuts work once inbox.js (deferred) has run
     expect(page.locator("a#newer")).to_have_count(0)  # the newest email
-    page.keyboard.press("j")
+    press(page, "j")
     expect(page.locator("a#newer")).to_be_visible()
-    page.keyboard.press("?")
+    press(page, "?")
     expect(page.locator("dialog#shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog#shortcuts")).to_be_hidden()
+    press(page, "u")
+    expect(page).to_have_url(re.compile(r"/folders/all/$"))
     assert b.errors == [] and b.offsite == []
 
 
@@ -109,9 +127,9 @@ def test_search_and_new_mail_arriving_while_the_list_is_open(browse, deliver, ag
     b = browse()
     page = b.login("agent", "agent-pass-123")
 
-    page.keyboard.press("/")
+    press(page, "/")
     page.keyboard.type("swallowed")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     rows = page.locator("#email-list tr.row")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(SWALLOWED[0])
@@ -179,9 +197,10 @@ def test_overview_and_a_narrow_screen(browse, deliver, agent):
     expect(page.locator(".sidebar")).to_be_hidden()
     expect(page.locator("#email-list tr.row")).to_have_count(5)
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], "nothing should scroll sideways on a phone"
+    assert width <= PHONE["width"], f"nothing should scroll sideways on a phone: {wider(page)}"
     phone.screenshot("narrow-inbox")
     page.locator("#email-list tr.row a").first.click()
     expect(page.locator("h1.subject")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wider(page)
     phone.screenshot("narrow-email")
