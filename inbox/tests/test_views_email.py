@@ -228,3 +228,11 @@ def test_a_missing_email_is_404(logged_in):
 def test_corrections_need_post(logged_in):
     email = to_review()
     assert logged_in.get(reverse("inbox:correct", args=[email.pk])).status_code == 405
+
+
+def test_links_in_an_html_body_cannot_open_inside_the_inbox():
+    from inbox.views.bodies import frame_document
+
+    document = frame_document('<a href="https://phish.example/">verify</a>')
+    assert '<base target="_blank">' in document  # refused by the sandbox: no allow-popups
+    assert 'rel="noopener noreferrer nofollow"' in document

@@ -11,12 +11,14 @@ from inbox.htmltext import html_to_text
 
 # The sanitised body goes into a sandboxed iframe (no scripts, unique origin). The CSP
 # also stops remote images and fonts: a tracking pixel must not learn that an agent
-# opened the email, and the inbox fetches nothing from the network.
+# opened the email, and the inbox fetches nothing from the network. Links target a new
+# window, which the sandbox (no allow-popups) refuses: a phishing link cannot load its
+# page inside the inbox; agents read the address by hovering.
 _FRAME_HEAD = (
     '<!doctype html><html><head><meta charset="utf-8">'
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     "style-src 'unsafe-inline'; img-src data:\">"
-    '<meta name="referrer" content="no-referrer">'
+    '<meta name="referrer" content="no-referrer"><base target="_blank">'
     "<style>body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
     "color:#1d2430;margin:12px;overflow-wrap:anywhere}img{max-width:100%;height:auto}"
     "blockquote{margin:0 0 0 .5em;padding-left:.75em;border-left:3px solid #ccd3de;color:#55606e}"

@@ -156,6 +156,7 @@ def test_scripts_in_an_email_never_run(browse, deliver, agent):
             "<script>window.parent.__pwned=2;parent.document.title='pwned'</script>"
             '<img src="x" onerror="window.parent.__pwned=3;alert(3)">'
             '<img src="https://tracker.example/pixel.gif">'
+            '<p><a id="phish" href="https://phish.example/login">Verify your account</a></p>'
         ),
         sender_name='<img src=x onerror="window.__pwned=4">',
     )
@@ -168,9 +169,12 @@ def test_scripts_in_an_email_never_run(browse, deliver, agent):
     page.goto(f"/emails/{hostile.pk}/")
     expect(page.locator("h1.subject")).to_contain_text("<script>")
     frame = page.frame_locator("iframe.body-frame")
-    expect(frame.locator("p")).to_contain_text("My card has not arrived yet.")
+    expect(frame.locator("p").first).to_contain_text("My card has not arrived yet.")
+    frame.locator("a").click()  # a link in the email cannot open a page
     page.wait_for_timeout(300)
+    expect(frame.locator("p").first).to_contain_text("My card has not arrived yet.")
     assert page.evaluate("window.__pwned") is None
+    assert len(b.context.pages) == 1
     assert page.title().startswith("<script>window.__pwned=1")  # shown as text, not run
     assert b.dialogs == []
     assert b.offsite == []  # the tracking pixel was never requested
