@@ -30,7 +30,16 @@ class CorrectionInline(admin.TabularInline):
     model = Correction
     extra = 0
     can_delete = False
-    fields = ["created_at", "user", "previous_intent", "new_intent", "model_intent", "model_confidence", "model_version", "via"]
+    fields = [
+        "created_at",
+        "user",
+        "previous_intent",
+        "new_intent",
+        "model_intent",
+        "model_confidence",
+        "model_version",
+        "via",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -39,7 +48,15 @@ class CorrectionInline(admin.TabularInline):
 
 @admin.register(Email)
 class EmailAdmin(admin.ModelAdmin):
-    list_display = ["subject_or_none", "sender", "intent", "confidence_pct", "status", "received_at", "model_version"]
+    list_display = [
+        "subject_or_none",
+        "sender",
+        "intent",
+        "confidence_pct",
+        "status",
+        "received_at",
+        "model_version",
+    ]
     list_filter = ["status", "source", "received_at", "intent", "model_version"]
     search_fields = ["subject", "body_text", "sender", "message_id"]
     date_hierarchy = "received_at"
@@ -47,15 +64,56 @@ class EmailAdmin(admin.ModelAdmin):
     inlines = [CorrectionInline]
     form = EmailAdminForm
     readonly_fields = [
-        "message_id", "ingested_at", "predicted_intent", "confidence", "top_k", "model_version",
-        "classified_at", "attempts", "last_error", "corrected_at", "corrected_by", "model_input",
-        "thread_root", "parse_defects", "attachments",
+        "message_id",
+        "ingested_at",
+        "predicted_intent",
+        "confidence",
+        "top_k",
+        "model_version",
+        "classified_at",
+        "attempts",
+        "last_error",
+        "corrected_at",
+        "corrected_by",
+        "model_input",
+        "thread_root",
+        "parse_defects",
+        "attachments",
     ]
     fieldsets = [
-        (None, {"fields": ["message_id", "sender", "sender_name", "recipients", "subject", "received_at", "ingested_at", "source"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "message_id",
+                    "sender",
+                    "sender_name",
+                    "recipients",
+                    "subject",
+                    "received_at",
+                    "ingested_at",
+                    "source",
+                ]
+            },
+        ),
         ("Content", {"fields": ["body_text", "body_html", "attachments"]}),
         ("What the model saw", {"fields": ["model_input"]}),
-        ("Classification", {"fields": ["status", "intent", "predicted_intent", "confidence", "top_k", "model_version", "classified_at", "attempts", "last_error"]}),
+        (
+            "Classification",
+            {
+                "fields": [
+                    "status",
+                    "intent",
+                    "predicted_intent",
+                    "confidence",
+                    "top_k",
+                    "model_version",
+                    "classified_at",
+                    "attempts",
+                    "last_error",
+                ]
+            },
+        ),
         ("Review", {"fields": ["corrected_at", "corrected_by"]}),
         ("Thread", {"fields": ["in_reply_to", "references", "thread_root", "parse_defects"]}),
     ]
@@ -83,26 +141,48 @@ class EmailAdmin(admin.ModelAdmin):
         if "apply" in request.POST:
             form = RelabelForm(request.POST)
             if form.is_valid():
-                count = services.relabel_many(queryset, form.cleaned_data["intent"], request.user, via="admin")
-                self.message_user(request, f"Relabelled {count} emails as {intents.title(form.cleaned_data['intent'])}.", messages.SUCCESS)
+                count = services.relabel_many(
+                    queryset, form.cleaned_data["intent"], request.user, via="admin"
+                )
+                self.message_user(
+                    request,
+                    f"Relabelled {count} emails as {intents.title(form.cleaned_data['intent'])}.",
+                    messages.SUCCESS,
+                )
                 return None
         else:
             form = RelabelForm()
         return TemplateResponse(
             request,
             "admin/inbox/relabel.html",
-            {**self.admin_site.each_context(request), "form": form, "emails": queryset, "opts": self.model._meta, "title": "Relabel emails"},
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "emails": queryset,
+                "opts": self.model._meta,
+                "title": "Relabel emails",
+            },
         )
 
     @admin.action(description="Re-queue classification")
     def requeue_classification(self, request, queryset):
         count = services.requeue(queryset)
-        self.message_user(request, f"Queued {count} emails for classification (corrected ones are kept).")
+        self.message_user(
+            request, f"Queued {count} emails for classification (corrected ones are kept)."
+        )
 
 
 @admin.register(Correction)
 class CorrectionAdmin(admin.ModelAdmin):
-    list_display = ["email", "previous_intent", "new_intent", "model_intent", "user", "created_at", "via"]
+    list_display = [
+        "email",
+        "previous_intent",
+        "new_intent",
+        "model_intent",
+        "user",
+        "created_at",
+        "via",
+    ]
     list_filter = ["via", "created_at", "new_intent"]
     search_fields = ["email__subject", "new_intent", "model_intent", "user__username"]
     readonly_fields = [f.name for f in Correction._meta.fields]

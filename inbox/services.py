@@ -71,7 +71,9 @@ def ingest_email(incoming: IncomingEmail) -> IngestResult:
     """Store one email (once per Message-ID) and queue its classification after commit."""
     existing = Email.objects.filter(message_id=incoming.message_id).first()
     if existing is not None:
-        logger.info("duplicate email", extra={"email_id": existing.pk, "message_id": incoming.message_id})
+        logger.info(
+            "duplicate email", extra={"email_id": existing.pk, "message_id": incoming.message_id}
+        )
         return IngestResult("duplicate", existing)
     try:
         with transaction.atomic():

@@ -21,7 +21,9 @@ class EmailFilter(django_filters.FilterSet):
     intent = django_filters.CharFilter(field_name="intent")
     status = django_filters.MultipleChoiceFilter(choices=Email.Status.choices)
     needs_review = django_filters.BooleanFilter(method="filter_needs_review")
-    corrected = django_filters.BooleanFilter(field_name="corrected_at", lookup_expr="isnull", exclude=True)
+    corrected = django_filters.BooleanFilter(
+        field_name="corrected_at", lookup_expr="isnull", exclude=True
+    )
     received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search")

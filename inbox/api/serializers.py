@@ -39,7 +39,9 @@ class EmailInSerializer(serializers.Serializer):
     recipients = serializers.ListField(
         child=serializers.EmailField(max_length=320), required=False, default=list, max_length=100
     )
-    subject = SafeCharField(max_length=998, required=False, allow_blank=True, default="", trim_whitespace=False)
+    subject = SafeCharField(
+        max_length=998, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
     body_text = SafeCharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     body_html = SafeCharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -65,9 +67,10 @@ class EmailInSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        if not (attrs.get("subject") or "").strip() and not (
-            attrs.get("body_text") or attrs.get("body_html") or ""
-        ).strip():
+        if (
+            not (attrs.get("subject") or "").strip()
+            and not (attrs.get("body_text") or attrs.get("body_html") or "").strip()
+        ):
             raise serializers.ValidationError(
                 {"body_text": "An email needs a subject, a text body or an HTML body."}
             )
@@ -88,8 +91,15 @@ class CorrectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Correction
         fields = [
-            "id", "created_at", "user", "previous_intent", "new_intent",
-            "model_intent", "model_confidence", "model_version", "via",
+            "id",
+            "created_at",
+            "user",
+            "previous_intent",
+            "new_intent",
+            "model_intent",
+            "model_confidence",
+            "model_version",
+            "via",
         ]
         read_only_fields = fields
 
@@ -112,9 +122,24 @@ class EmailSerializer(serializers.ModelSerializer):
     class Meta:
         model = Email
         fields = [
-            "id", "url", "message_id", "status", "sender", "sender_name", "recipients", "subject",
-            "received_at", "ingested_at", "intent", "confidence", "top_k", "model_version",
-            "classified_at", "predicted_intent", "corrected_at", "source",
+            "id",
+            "url",
+            "message_id",
+            "status",
+            "sender",
+            "sender_name",
+            "recipients",
+            "subject",
+            "received_at",
+            "ingested_at",
+            "intent",
+            "confidence",
+            "top_k",
+            "model_version",
+            "classified_at",
+            "predicted_intent",
+            "corrected_at",
+            "source",
         ]
         read_only_fields = fields
 
@@ -125,9 +150,18 @@ class EmailDetailSerializer(EmailSerializer):
 
     class Meta(EmailSerializer.Meta):
         fields = [
-            *EmailSerializer.Meta.fields, "body_text", "body_html", "model_input", "in_reply_to",
-            "references", "thread_root", "attachments", "parse_defects", "last_error",
-            "corrected_by", "corrections",
+            *EmailSerializer.Meta.fields,
+            "body_text",
+            "body_html",
+            "model_input",
+            "in_reply_to",
+            "references",
+            "thread_root",
+            "attachments",
+            "parse_defects",
+            "last_error",
+            "corrected_by",
+            "corrections",
         ]
         read_only_fields = fields
 

@@ -69,7 +69,9 @@ def test_it_rejects_an_oversize_body(api_client, settings):
 
 
 def test_it_rejects_invalid_utf8_json_with_400(api_client):
-    response = api_client.generic("POST", URL, b'{"subject": "\xff\xfe"}', content_type="application/json")
+    response = api_client.generic(
+        "POST", URL, b'{"subject": "\xff\xfe"}', content_type="application/json"
+    )
     assert response.status_code == 400
 
 
@@ -99,7 +101,9 @@ def test_ingestion_is_rate_limited(api_client, monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"ingest": "3/min"})
     cache.clear()
     try:
-        codes = [api_client.post(URL, email_payload(n), format="json").status_code for n in range(5)]
+        codes = [
+            api_client.post(URL, email_payload(n), format="json").status_code for n in range(5)
+        ]
     finally:
         cache.clear()
     assert codes == [202, 202, 202, 429, 429]
@@ -117,7 +121,13 @@ def test_a_batch_reports_each_item_and_one_bad_item_does_not_sink_the_others(api
     response = api_client.post(URL + "batch/", items, format="json")
     assert response.status_code == 200
     body = response.json()
-    assert [r["result"] for r in body["results"]] == ["accepted", "duplicate", "rejected", "rejected", "accepted"]
+    assert [r["result"] for r in body["results"]] == [
+        "accepted",
+        "duplicate",
+        "rejected",
+        "rejected",
+        "accepted",
+    ]
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (2, 1, 2)
     assert "sender" in body["results"][2]["errors"]
     assert Email.objects.count() == 3

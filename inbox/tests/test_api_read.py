@@ -21,17 +21,25 @@ def test_it_filters_by_intent_status_review_dates_and_text(api_client):
     now = timezone.now()
     arrival = EmailFactory(intent="card_arrival", status=Email.Status.CLASSIFIED, received_at=now)
     review = EmailFactory(
-        intent="lost_or_stolen_card", status=Email.Status.NEEDS_REVIEW, subject="Stolen wallet",
-        body_text="someone took my wallet", received_at=now - timedelta(days=3),
+        intent="lost_or_stolen_card",
+        status=Email.Status.NEEDS_REVIEW,
+        subject="Stolen wallet",
+        body_text="someone took my wallet",
+        received_at=now - timedelta(days=3),
     )
-    old = EmailFactory(status=Email.Status.PENDING, received_at=now - timedelta(days=30), body_text="exchange rate")
+    old = EmailFactory(
+        status=Email.Status.PENDING, received_at=now - timedelta(days=30), body_text="exchange rate"
+    )
 
     assert _ids(api_client.get("/api/emails/", {"intent": "card_arrival"})) == {arrival.pk}
     assert _ids(api_client.get("/api/emails/", {"status": "pending"})) == {old.pk}
     assert _ids(api_client.get("/api/emails/", {"needs_review": "true"})) == {review.pk}
     assert _ids(api_client.get("/api/emails/", {"needs_review": "false"})) == {arrival.pk, old.pk}
     after = (now - timedelta(days=7)).isoformat()
-    assert _ids(api_client.get("/api/emails/", {"received_after": after})) == {arrival.pk, review.pk}
+    assert _ids(api_client.get("/api/emails/", {"received_after": after})) == {
+        arrival.pk,
+        review.pk,
+    }
     assert _ids(api_client.get("/api/emails/", {"search": "WALLET took"})) == {review.pk}
 
 
@@ -52,16 +60,33 @@ def test_it_rejects_an_unknown_status_filter(api_client):
 
 def test_a_correction_keeps_who_when_the_model_answer_and_the_new_label(api_client, agent):
     email = EmailFactory(
-        intent="card_arrival", predicted_intent="card_arrival", confidence=0.41,
-        model_version="tfidf-x", status=Email.Status.NEEDS_REVIEW,
+        intent="card_arrival",
+        predicted_intent="card_arrival",
+        confidence=0.41,
+        model_version="tfidf-x",
+        status=Email.Status.NEEDS_REVIEW,
     )
-    response = api_client.post(f"/api/emails/{email.pk}/corrections/", {"intent": "card_delivery_estimate"}, format="json")
+    response = api_client.post(
+        f"/api/emails/{email.pk}/corrections/", {"intent": "card_delivery_estimate"}, format="json"
+    )
     assert response.status_code == 201
     correction = Correction.objects.get()
-    assert (correction.user, correction.previous_intent, correction.new_intent) == (agent, "card_arrival", "card_delivery_estimate")
-    assert (correction.model_intent, correction.model_confidence, correction.model_version) == ("card_arrival", 0.41, "tfidf-x")
+    assert (correction.user, correction.previous_intent, correction.new_intent) == (
+        agent,
+        "card_arrival",
+        "card_delivery_estimate",
+    )
+    assert (correction.model_intent, correction.model_confidence, correction.model_version) == (
+        "card_arrival",
+        0.41,
+        "tfidf-x",
+    )
     email.refresh_from_db()
-    assert (email.intent, email.predicted_intent, email.status) == ("card_delivery_estimate", "card_arrival", "classified")
+    assert (email.intent, email.predicted_intent, email.status) == (
+        "card_delivery_estimate",
+        "card_arrival",
+        "classified",
+    )
     assert email.corrected_by == agent
 
     detail = api_client.get(f"/api/emails/{email.pk}/").json()
@@ -71,7 +96,9 @@ def test_a_correction_keeps_who_when_the_model_answer_and_the_new_label(api_clie
 
 def test_a_correction_to_an_unknown_intent_is_a_field_error(api_client):
     email = EmailFactory()
-    response = api_client.post(f"/api/emails/{email.pk}/corrections/", {"intent": "card_arrivals"}, format="json")
+    response = api_client.post(
+        f"/api/emails/{email.pk}/corrections/", {"intent": "card_arrivals"}, format="json"
+    )
     assert response.status_code == 400
     assert "intent" in response.json()
     assert not Correction.objects.exists()

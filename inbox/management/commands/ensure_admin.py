@@ -20,5 +20,11 @@ class Command(BaseCommand):
         username = os.environ.get("CLEANINBOX_ADMIN_USER", "admin")
         password = os.environ.get("CLEANINBOX_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
         User.objects.create_superuser(username, f"{username}@localhost", password)
-        shown = "(from CLEANINBOX_ADMIN_PASSWORD)" if os.environ.get("CLEANINBOX_ADMIN_PASSWORD") else password
-        self.stdout.write(self.style.SUCCESS(f"Created admin user {username!r} with password {shown}"))
+        shown = (
+            "(from CLEANINBOX_ADMIN_PASSWORD)"
+            if os.environ.get("CLEANINBOX_ADMIN_PASSWORD")
+            else password
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"Created admin user {username!r} with password {shown}")
+        )
