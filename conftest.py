@@ -32,6 +32,8 @@ def _celery_test_broker():
 
 @pytest.fixture(autouse=True)
 def _isolated_paths(settings, tmp_path):
+    # Tests create many users; a deliberately slow hasher would only slow them down.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CLEANINBOX_REPORTS_DIR = tmp_path / "reports"
     settings.CLEANINBOX_MODEL_DIR = tmp_path / "models"
     # Each test starts without a cached model; the registry (database) decides.

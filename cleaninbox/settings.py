@@ -194,6 +194,7 @@ CLEANINBOX_DATA_SOURCE = envstr("CLEANINBOX_DATA_SOURCE")  # empty: the Hugging 
 CLEANINBOX_REPORTS_DIR = Path(envstr("CLEANINBOX_REPORTS_DIR", str(BASE_DIR / "var" / "reports")))
 CLEANINBOX_TORCH_THREADS = envint("CLEANINBOX_TORCH_THREADS", 1)
 CLEANINBOX_PREDICT_BATCH = envint("CLEANINBOX_PREDICT_BATCH", 32)
+CLEANINBOX_UI_POLL_SECONDS = envint("CLEANINBOX_UI_POLL_SECONDS", 5)  # inbox lists ask for new mail
 
 # IMAP polling: off while CLEANINBOX_IMAP_HOST is empty. _TLS is true (IMAPS), starttls or
 # false (plain: only for a server on loopback). Without _PROCESSED_FOLDER stored mail is

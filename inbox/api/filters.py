@@ -9,10 +9,16 @@ from inbox.models import Email
 
 
 def search_emails(queryset: QuerySet[Email], text: str) -> QuerySet[Email]:
-    """Every word must appear in the subject, the body or the sender."""
+    """Every word must appear in the subject, the body or the sender.
+
+    The model's input is searched too: for an HTML-only email it is the only plain text.
+    """
     for word in text.split():
         queryset = queryset.filter(
-            Q(subject__icontains=word) | Q(body_text__icontains=word) | Q(sender__icontains=word)
+            Q(subject__icontains=word)
+            | Q(body_text__icontains=word)
+            | Q(model_input__icontains=word)
+            | Q(sender__icontains=word)
         )
     return queryset
 

@@ -120,3 +120,13 @@ def test_the_openapi_schema_and_docs_are_served_offline(api_client, client, agen
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
+
+
+def test_search_finds_an_html_only_email_by_its_text(api_client):
+    email = EmailFactory(
+        subject="",
+        body_text="",
+        body_html="<p>My <b>refund</b> is late</p>",
+        model_input="My refund is late",
+    )
+    assert _ids(api_client.get("/api/emails/", {"search": "refund"})) == {email.pk}

@@ -26,7 +26,7 @@ PAGE_SIZE = 25
 
 def poll_seconds() -> float:
     """How often a list asks for new emails (CLEANINBOX_UI_POLL_SECONDS, default 5)."""
-    return getattr(settings, "CLEANINBOX_UI_POLL_SECONDS", 5)
+    return settings.CLEANINBOX_UI_POLL_SECONDS
 
 
 @login_required
