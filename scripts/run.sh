@@ -13,7 +13,7 @@ py=.venv/bin/python
 $py manage.py migrate --noinput
 $py manage.py ensure_admin
 $py manage.py download_data
-$py manage.py train_baseline --promote --if-no-active
+$py manage.py train_baseline --promote --evaluate --if-no-active
 $py manage.py list_models || true
 echo
 echo "cleaninbox: http://127.0.0.1:${PORT:-8000}/  (API docs: /api/docs/, admin: /admin/)"
