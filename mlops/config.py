@@ -53,10 +53,13 @@ class ExperimentConfig:
     # The word-embedding matrix is half of MiniLM's weights; freezing it halves the step
     # time on CPU and costs no accuracy on 9k short queries.
     freeze_word_embeddings: bool = True
-    epochs: int = 4
+    # bfloat16 autocast in training passes: about twice as fast on CPUs with AVX512-BF16
+    # or AMX. Validation, calibration and serving stay float32.
+    bf16: bool = True
+    epochs: int = 5
     batch_size: int = 32
-    learning_rate: float = 5e-5
-    head_learning_rate: float = 2e-4
+    learning_rate: float = 1e-4
+    head_learning_rate: float = 5e-4
     layer_decay: float = 1.0  # learning rate multiplier per layer, from the top down
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06

@@ -21,26 +21,33 @@ No Django here: the ``train_model`` command and the Celery task both call ``trai
 
 from __future__ import annotations
 
-import logging
-import math
 import os
-import random
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from tqdm import tqdm
+# Idle OpenMP threads sleep instead of spinning. With spinning (the default) two torch
+# threads on a machine where other processes also want the two cores made a training step
+# 4-5x slower than one thread; asleep they only lose the cores they cannot get. libgomp
+# reads this when torch is first imported, hence before the imports below.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from classifier.artifact import write_artifact
-from classifier.transformer import (
+import logging  # noqa: E402
+import math  # noqa: E402
+import random  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterable, Iterator, Sequence  # noqa: E402
+from contextlib import contextmanager, nullcontext  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from classifier.artifact import write_artifact  # noqa: E402
+from classifier.transformer import (  # noqa: E402
     PooledClassifier,
     TransformerClassifier,
     batched_logits,
@@ -49,9 +56,9 @@ from classifier.transformer import (
     save_model,
     tokenize,
 )
-from mlops import data
-from mlops.config import ExperimentConfig
-from mlops.evaluation import evaluate, fit_temperature, softmax
+from mlops import data  # noqa: E402
+from mlops.config import ExperimentConfig  # noqa: E402
+from mlops.evaluation import evaluate, fit_temperature, softmax  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +114,10 @@ def train(
         pad_id = tokenizer.pad_token_id
         train_ids = tokenize(tokenizer, texts, config.max_length)
         val_ids = tokenize(tokenizer, val_texts, config.max_length)
+        probe = {}
         if config.linear_probe:
-            fit_linear_probe(model, train_ids, y, pad_id, config, progress)
+            probe = fit_linear_probe(model, train_ids, y, pad_id, config, progress, val_ids, val_y)
+            logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
         history = fine_tune(model, train_ids, y, val_ids, val_y, pad_id, config, run, progress)
 
         val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
@@ -128,6 +137,7 @@ def train(
             "data_manifest_sha256": _manifest_sha256(data_dir),
             "training_examples": len(texts),
             "extra_examples": extra_stats,
+            "linear_probe": probe,
             "best_epoch": best.epoch,
             "history": [vars(r) for r in history],
             "training_seconds": round(time.monotonic() - started, 1),
@@ -198,6 +208,11 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def autocast(enabled: bool) -> Any:
+    """bfloat16 autocast for training passes (weights and optimizer state stay float32)."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if enabled else nullcontext()
+
+
 # --- stages -----------------------------------------------------------------------------
 
 
@@ -208,6 +223,7 @@ def pooled_features(
     pad_id: int,
     batch_size: int,
     progress: bool = False,
+    bf16: bool = False,
 ) -> np.ndarray:
     """The frozen encoder's pooled vector of every sequence, in input order."""
     model.eval()
@@ -217,7 +233,8 @@ def pooled_features(
     for start in tqdm(starts, desc="linear probe features", disable=not progress, leave=False):
         rows = order[start : start + batch_size]
         input_ids, mask = pad_batch([token_ids[i] for i in rows], pad_id)
-        out[rows] = model.pool(input_ids, mask).numpy()
+        with autocast(bf16):
+            out[rows] = model.pool(input_ids, mask).float().numpy()
     return out
 
 
@@ -228,9 +245,18 @@ def fit_linear_probe(
     pad_id: int,
     config: ExperimentConfig,
     progress: bool = True,
-) -> None:
-    """Fit a logistic regression on frozen pooled features and copy it into the head."""
-    features = pooled_features(model, token_ids, pad_id, config.eval_batch_size, progress)
+    val_ids: Sequence[Sequence[int]] = (),
+    val_y: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Fit a logistic regression on frozen pooled features and copy it into the head.
+
+    Returns the probe's own validation scores: the frozen-encoder baseline that
+    fine-tuning has to beat.
+    """
+    # Same precision as fine-tuning will see, so the head starts where training starts.
+    features = pooled_features(
+        model, token_ids, pad_id, config.eval_batch_size, progress, config.bf16
+    )
     probe = LogisticRegression(C=config.linear_probe_c, max_iter=3000, random_state=config.seed)
     probe.fit(features, y)
     weight = np.zeros((model.head.out_features, features.shape[1]), dtype=np.float32)
@@ -243,6 +269,14 @@ def fit_linear_probe(
     with torch.no_grad():
         model.head.weight.copy_(torch.from_numpy(weight))
         model.head.bias.copy_(torch.from_numpy(bias))
+    if val_y is None or not len(val_ids):
+        return {}
+    val_features = pooled_features(model, val_ids, pad_id, config.eval_batch_size, bf16=config.bf16)
+    predicted = probe.predict(val_features)
+    return {
+        "val_accuracy": float((predicted == val_y).mean()),
+        "val_macro_f1": float(f1_score(val_y, predicted, average="macro")),
+    }
 
 
 def fine_tune(
@@ -274,8 +308,10 @@ def fine_tune(
             [len(ids) for ids in train_ids], config.batch_size, rng
         ):
             input_ids, mask = pad_batch([train_ids[i] for i in rows], pad_id)
+            with autocast(config.bf16):
+                logits = model(input_ids, mask)
             loss = torch.nn.functional.cross_entropy(
-                model(input_ids, mask), targets[rows], label_smoothing=config.label_smoothing
+                logits.float(), targets[rows], label_smoothing=config.label_smoothing
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -302,7 +338,11 @@ def fine_tune(
         )
         history.append(result)
         bar.set_postfix(epoch=epoch, val_f1=f"{result.val_macro_f1:.4f}")
-        logger.info("epoch done", extra=vars(result))
+        logger.info(
+            "epoch %d: loss %.4f, validation accuracy %.4f, macro-F1 %.4f (%.0f s)",
+            epoch, result.train_loss, result.val_accuracy, result.val_macro_f1, result.seconds,
+            extra=vars(result),
+        )  # fmt: skip
         if run is not None:
             run.log({f"val/{k}": v for k, v in vars(result).items()}, step=step)
         if result.val_macro_f1 > best_f1:

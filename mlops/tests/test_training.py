@@ -87,6 +87,7 @@ def test_it_writes_a_loadable_calibrated_artifact(trained, small_data, test_text
         model.metadata["data_manifest_sha256"] == data.read_manifest(small_data)["manifest_sha256"]
     )
     assert [row["epoch"] for row in model.metadata["history"]] == [1]
+    assert set(model.metadata["linear_probe"]) == {"val_accuracy", "val_macro_f1"}
 
 
 def test_it_learns_something_in_one_epoch(trained, small_data):
