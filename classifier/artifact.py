@@ -36,6 +36,7 @@ METADATA_FILE = "metadata.json"
 KIND_MODULES = {
     "tfidf": "classifier.baseline",
     "transformer": "classifier.transformer",
+    "onnx": "classifier.onnx_model",
 }
 _KINDS: dict[str, type[Classifier]] = {}
 
