@@ -40,7 +40,15 @@ KIND_MODULES = {
 }
 _KINDS: dict[str, type[Classifier]] = {}
 
-_TRACKED_LIBRARIES = ("torch", "transformers", "tokenizers", "scikit-learn", "numpy")
+_TRACKED_LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "scikit-learn",
+    "numpy",
+    "onnx",
+    "onnxruntime",
+)
 
 
 class UnusableModel(Exception):

@@ -8,6 +8,7 @@ so a broken artifact costs one failed load, not one per batch.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 from django.conf import settings
@@ -35,8 +36,8 @@ def active_classifier() -> artifact.Classifier | None:
             return _loaded[1]
         model: artifact.Classifier | None
         try:
-            _limit_torch_threads()
             model = artifact.load(registry.local_path(row), expected_labels=intents.LABELS)
+            _limit_torch_threads()
         except artifact.UnusableModel as exc:
             logger.error("no usable model", extra={"model_version": row.version, "error": str(exc)})
             model = None
@@ -62,7 +63,8 @@ def review_threshold(model: artifact.Classifier) -> float:
 
 
 def _limit_torch_threads() -> None:
-    # Two torch threads per process on two cores thrash once two processes run.
-    import torch
-
-    torch.set_num_threads(settings.CLEANINBOX_TORCH_THREADS)
+    # Two torch threads per process on two cores thrash once two processes run. Only when
+    # the model brought torch in: TF-IDF and ONNX workers never pay for importing it.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(settings.CLEANINBOX_TORCH_THREADS)
