@@ -7,6 +7,9 @@ import os
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cleaninbox.settings")
+# Idle OpenMP threads must sleep, not spin, or torch in a worker steals the core the other
+# worker process needs. libgomp reads this when torch is first imported, so set it here.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 app = Celery("cleaninbox")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -209,8 +209,21 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 def autocast(enabled: bool) -> Any:
-    """bfloat16 autocast for training passes (weights and optimizer state stay float32)."""
-    return torch.autocast("cpu", dtype=torch.bfloat16) if enabled else nullcontext()
+    """bfloat16 autocast for training passes (weights and optimizer state stay float32).
+
+    Only on CPUs with native bf16 (AVX512-BF16/AMX): elsewhere it is emulated and slower
+    than float32, so the config's ``bf16: true`` quietly means float32 there.
+    """
+    return (
+        torch.autocast("cpu", dtype=torch.bfloat16) if enabled and bf16_native() else nullcontext()
+    )
+
+
+def bf16_native() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 # --- stages -----------------------------------------------------------------------------
