@@ -54,12 +54,21 @@ def forget() -> None:
         _loaded = None
 
 
+DEFAULT_THRESHOLD = 0.5  # when neither the setting nor the model version names one
+
+
 def review_threshold(model: artifact.Classifier) -> float:
     """Confidence below which an email goes to needs_review."""
+    return threshold_for(model.threshold)
+
+
+def threshold_for(version_threshold: float | None) -> float:
+    """The routing rule: CLEANINBOX_REVIEW_THRESHOLD, else the version's recommended
+    threshold, else 0.5. The overview's statistics apply the same rule."""
     configured = settings.CLEANINBOX_REVIEW_THRESHOLD
     if configured is not None:
         return configured
-    return model.threshold if model.threshold is not None else 0.5
+    return version_threshold if version_threshold is not None else DEFAULT_THRESHOLD
 
 
 def _limit_torch_threads() -> None:

@@ -10,18 +10,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from classifier.runtime import threshold_for
 from inbox import intents
 from inbox.models import Correction, Email
 from mlops.models import ModelVersion
-
-# Used when neither the settings nor the model version name a routing threshold; the
-# classifier's runtime falls back to the same value.
-DEFAULT_THRESHOLD = 0.5
 
 
 @dataclass
@@ -155,11 +151,8 @@ def routing(since: datetime) -> Routing:
 
 
 def routing_threshold(version_threshold: float | None) -> float:
-    """The threshold classification applies: the setting, else the version's, else 0.5."""
-    configured = settings.CLEANINBOX_REVIEW_THRESHOLD
-    if configured is not None:
-        return configured
-    return version_threshold if version_threshold is not None else DEFAULT_THRESHOLD
+    """The threshold classification applies (one rule, in classifier.runtime)."""
+    return threshold_for(version_threshold)
 
 
 @dataclass
