@@ -1,0 +1,119 @@
+"""The one place cleaninbox's Prometheus metrics are declared.
+
+Every code path that counts or times something imports its metric from here, so names,
+labels and buckets are decided once and a dashboard or alert rule can be checked against
+this file. Event metrics (counters and histograms written where the event happens) live
+here; figures read from the database at scrape time (backlog, emails per status, the model
+in production, drift verdicts) are produced by collectors registered by the exposition
+code, not by gauges set from many processes.
+
+Web and worker processes may run several at once: with PROMETHEUS_MULTIPROC_DIR set
+(before this module is first imported) prometheus_client writes each process's values to
+that folder and the exposition merges them (its multiprocess mode).
+
+Label values are bounded sets (sources, results, statuses, intent names, model versions,
+reasons): never an email id, sender or free text.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Latencies from a few milliseconds (one request, one model call) to minutes (a backlog).
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+_PIPELINE_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 1.0)
+
+# --- ingestion ---------------------------------------------------------------------------
+EMAILS_INGESTED = Counter(
+    "cleaninbox_emails_ingested_total",
+    "Emails handed to ingestion, by channel and outcome.",
+    ["source", "result"],  # source: api|raw|import|imap|admin; result: accepted|duplicate|rejected
+)
+INGEST_SECONDS = Histogram(
+    "cleaninbox_ingest_seconds",
+    "Time to store one ingestion call (a single email or one batch), by channel.",
+    ["source"],
+    buckets=_LATENCY_BUCKETS,
+)
+INGEST_REFUSED = Counter(
+    "cleaninbox_ingest_refused_total",
+    "Ingestion calls refused before storing anything (backpressure, throttling).",
+    ["reason"],  # backlog|throttled
+)
+
+# --- classification ----------------------------------------------------------------------
+CLASSIFY_BATCH_SIZE = Histogram(
+    "cleaninbox_classify_batch_size",
+    "Emails per model call in the workers.",
+    buckets=_BATCH_BUCKETS,
+)
+MODEL_PREDICT_SECONDS = Histogram(
+    "cleaninbox_model_predict_seconds",
+    "Wall time of one model call (a whole batch), by model kind.",
+    ["kind"],
+    buckets=_LATENCY_BUCKETS,
+)
+INGEST_TO_CLASSIFIED_SECONDS = Histogram(
+    "cleaninbox_ingest_to_classified_seconds",
+    "Time from an email being stored to its classification being written.",
+    buckets=_PIPELINE_BUCKETS,
+)
+EMAILS_CLASSIFIED = Counter(
+    "cleaninbox_emails_classified_total",
+    "Classification results written, by outcome and model version.",
+    ["status", "model_version"],  # status: classified|needs_review
+)
+CLASSIFICATION_CONFIDENCE = Histogram(
+    "cleaninbox_classification_confidence",
+    "The model's confidence in the intent it chose.",
+    buckets=_CONFIDENCE_BUCKETS,
+)
+EMAILS_SET_ASIDE = Counter(
+    "cleaninbox_emails_set_aside_total",
+    "Emails not given a banking intent automatically, by reason "
+    "(automatic mail, not English, nothing to classify, outside the known intents, …).",
+    ["reason"],
+)
+CLASSIFY_FAILURES = Counter(
+    "cleaninbox_classify_failures_total",
+    "Classification attempts that gave up or found no usable model.",
+    ["reason"],  # no_model|error
+)
+
+# --- agents ------------------------------------------------------------------------------
+CORRECTIONS = Counter(
+    "cleaninbox_corrections_total",
+    "Agents' corrections, by the model's intent, the model version and whether the agent "
+    "kept the model's answer.",
+    ["model_intent", "model_version", "agreed"],  # agreed: true|false
+)
+
+# --- liveness ----------------------------------------------------------------------------
+TASK_LAST_RUN = Gauge(
+    "cleaninbox_task_last_run_timestamp_seconds",
+    "When a periodic task last finished (beat liveness: the sweep runs every minute).",
+    ["task"],
+    multiprocess_mode="max",
+)
+WORKER_HEARTBEAT = Gauge(
+    "cleaninbox_worker_heartbeat_timestamp_seconds",
+    "When a worker process last finished a task or a heartbeat.",
+    ["queue"],
+    multiprocess_mode="max",
+)
+
+# --- drift -------------------------------------------------------------------------------
+DRIFT_SCORE = Gauge(
+    "cleaninbox_drift_score",
+    "The latest score of each drift check (its own scale; see the Drift page).",
+    ["check"],
+    multiprocess_mode="mostrecent",
+)
+DRIFT_ALARM = Gauge(
+    "cleaninbox_drift_alarm",
+    "1 when the latest run of a drift check crossed its threshold, else 0.",
+    ["check"],
+    multiprocess_mode="mostrecent",
+)
