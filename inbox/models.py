@@ -18,6 +18,8 @@ class Email(models.Model):
         CLASSIFIED = "classified", "Classified"
         NEEDS_REVIEW = "needs_review", "Needs review"
         FAILED = "failed", "Failed"
+        # Automatic mail (auto-replies, bounces, lists): kept, shown, never given an intent.
+        SET_ASIDE = "set_aside", "Set aside"
 
     class Source(models.TextChoices):
         API = "api", "API"
@@ -54,6 +56,10 @@ class Email(models.Model):
     model_version = models.CharField(max_length=128, blank=True)
     classified_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Why the email was set aside or sent to review rather than routed, as a short code
+    # (auto_reply, bounce, mailing_list, not_english, nothing_to_classify, out_of_scope,
+    # low_confidence, ...); empty when it was routed on the model's answer.
+    routing_reason = models.CharField(max_length=32, blank=True, db_index=True)
     last_error = models.TextField(blank=True)
 
     # The model's own answer, kept when an agent corrects `intent`.
