@@ -180,6 +180,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": envint("CLEANINBOX_SWEEP_INTERVAL", 60),
     },
 }
+# Drift: every CLEANINBOX_DRIFT_INTERVAL seconds the last CLEANINBOX_DRIFT_WINDOW emails are
+# compared with the training data (mlops.drift); the nine checks share a family-wise
+# false-alarm rate of CLEANINBOX_DRIFT_ALPHA per window (Holm).
+CLEANINBOX_DRIFT_WINDOW = envint("CLEANINBOX_DRIFT_WINDOW", 500)
+CLEANINBOX_DRIFT_INTERVAL = envint("CLEANINBOX_DRIFT_INTERVAL", 3600)
+CLEANINBOX_DRIFT_ALPHA = envfloat("CLEANINBOX_DRIFT_ALPHA", 0.005)
+if CLEANINBOX_DRIFT_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["check-drift"] = {
+        "task": "mlops.tasks.check_drift",
+        "schedule": CLEANINBOX_DRIFT_INTERVAL,
+        "options": {"queue": "maintenance"},
+    }
 
 # cleaninbox
 CLEANINBOX_MAX_BODY_BYTES = envint("CLEANINBOX_MAX_BODY_BYTES", 256 * 1024)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", include("inbox.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("drift/", include("mlops.urls")),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("inbox.urls")),
 ]

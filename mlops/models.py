@@ -45,3 +45,55 @@ class ModelVersion(models.Model):
     @property
     def validation_accuracy(self) -> float | None:
         return self.validation_metrics.get("accuracy")
+
+
+class DriftRun(models.Model):
+    """One drift check of one window of recent mail (see mlops.drift for the checks)."""
+
+    class Trigger(models.TextChoices):
+        BEAT = "beat", "Scheduled"
+        COMMAND = "command", "Command"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.BEAT)
+    # The window: its emails' received_at range and ids, whichever way it was chosen.
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    first_email_id = models.BigIntegerField(null=True, blank=True)
+    last_email_id = models.BigIntegerField(null=True, blank=True)
+    n_emails = models.PositiveIntegerField(default=0)
+    n_previous = models.PositiveIntegerField(default=0)
+    model_version = models.CharField(max_length=128, blank=True)
+    data_manifest_sha256 = models.CharField(max_length=64, blank=True)
+    alpha = models.FloatField()
+    alarm = models.BooleanField(default=False)
+    drifted = models.JSONField(default=list, blank=True)  # names of the checks that drifted
+    duration_seconds = models.FloatField(default=0.0)
+    summary = models.JSONField(default=dict, blank=True)  # counts and histograms for the plots
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        state = "alarm" if self.alarm else "ok"
+        return f"drift run {self.pk} ({self.n_emails} emails, {state})"
+
+
+class DriftCheck(models.Model):
+    """One check's answer in one run: score, p-value, the threshold it had to beat, verdict."""
+
+    run = models.ForeignKey(DriftRun, on_delete=models.CASCADE, related_name="checks")
+    name = models.CharField(max_length=32)
+    score = models.FloatField(null=True, blank=True)
+    p_value = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    verdict = models.CharField(max_length=32)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="one_check_per_run")]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.verdict}"

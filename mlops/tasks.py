@@ -1,0 +1,35 @@
+"""Scheduled model-monitoring work (Celery beat, queue "maintenance")."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# A run reads one window (500 emails by default) through the model: seconds with ONNX.
+DRIFT_SOFT_TIME_LIMIT = 600
+DRIFT_TIME_LIMIT = 660
+
+
+@shared_task(
+    ignore_result=True,
+    queue="maintenance",
+    soft_time_limit=DRIFT_SOFT_TIME_LIMIT,
+    time_limit=DRIFT_TIME_LIMIT,
+)
+def check_drift() -> int | None:
+    """Compare the last CLEANINBOX_DRIFT_WINDOW emails with the training data; returns the
+    stored run's id, or None when nothing arrived since the last run."""
+    from django.conf import settings
+
+    from mlops import drift_runs
+
+    try:
+        run = drift_runs.run_drift_check(
+            drift_runs.WindowSpec(last=settings.CLEANINBOX_DRIFT_WINDOW),
+            trigger="beat",
+            skip_if_unchanged=True,
+        )
+    except drift_runs.DriftError as exc:
+        # No model or no data yet is a state, not a failure worth a retry storm.
+        drift_runs.logger.warning("drift check skipped", extra={"reason": str(exc)})
+        return None
+    return run.pk if run else None
