@@ -1,4 +1,9 @@
-"""Scheduled model-monitoring work (Celery beat, queue "maintenance")."""
+"""Scheduled model-monitoring work (Celery beat, queue "maintenance").
+
+The queue is named where the task is sent (the beat entry's options in settings, and the
+task routes for ``mlops.tasks.*``), not on the decorator: Celery deprecates the ``queue``
+task attribute in favour of routes.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ DRIFT_TIME_LIMIT = 660
 
 @shared_task(
     ignore_result=True,
-    queue="maintenance",
     soft_time_limit=DRIFT_SOFT_TIME_LIMIT,
     time_limit=DRIFT_TIME_LIMIT,
 )
