@@ -66,7 +66,7 @@ def _history(run: DriftRun) -> Figure:
             if c is not None and c.p_value is not None:
                 strength[i, j] = min(-np.log10(max(c.p_value, 1e-300)), 12)
                 drifted[i, j] = c.verdict == drift.DRIFT
-    fig = Figure(figsize=(max(6.5, 2.5 + 0.28 * len(runs)), 4.2), layout="constrained")
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(
         strength, aspect="auto", cmap="Oranges", vmin=0, vmax=12, interpolation="nearest"
@@ -74,12 +74,14 @@ def _history(run: DriftRun) -> Figure:
     ys, xs = np.nonzero(drifted)
     ax.scatter(xs, ys, marker="x", color="#7a0019", s=40, linewidths=2, label="drift")
     ax.set_yticks(range(len(names)), [drift.CHECKS[n] for n in names], fontsize=7)
-    step = max(1, len(runs) // 10)
+    # Label by the end of each run's window: when the mail was received is what matters.
+    step = max(1, -(-len(runs) // 8))
     ax.set_xticks(
         range(0, len(runs), step),
-        [f"#{r.pk}\n{r.created_at:%d %b %H:%M}" for r in runs[::step]],
+        [f"#{r.pk}\n{(r.window_end or r.created_at):%d %b %H:%M}" for r in runs[::step]],
         fontsize=6.5,
     )
+    ax.set_xlabel("run, and when the last email of its window arrived", fontsize=7.5)
     ax.set_title("Evidence of drift per check (−log10 p); × = over its threshold", fontsize=9)
     fig.colorbar(image, ax=ax, shrink=0.8, label="−log10 p (capped at 12)")
     return fig
@@ -101,7 +103,7 @@ def _intents(summary: dict) -> Figure:
     )
     order = np.argsort(-np.abs(now - prior))[:TOP_INTENTS][::-1]
     y = np.arange(len(order))
-    fig = Figure(figsize=(7.5, 4.6), layout="constrained")
+    fig = Figure(figsize=(7, 4.4), layout="constrained")
     ax = fig.add_subplot()
     height = 0.27
     ax.barh(y + height, prior[order] * 100, height, label="training data", color="#9aa5b1")
@@ -116,7 +118,7 @@ def _intents(summary: dict) -> Figure:
 
 
 def _inputs(summary: dict) -> Figure:
-    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    fig = Figure(figsize=(9, 3.0), layout="constrained")
     conf_ax, len_ax, share_ax = fig.subplots(1, 3)
     bins = np.asarray(summary["confidence_bins"])
     centres, width = (bins[:-1] + bins[1:]) / 2, bins[1] - bins[0]
@@ -146,11 +148,15 @@ def _inputs(summary: dict) -> Figure:
     len_ax.set_xticks(x, ticks, rotation=60, fontsize=6.5)
     len_ax.set_xlabel("words per email")
     n = max(sum(summary["intents"]), 1)
-    values = [
-        (summary.get("reference_unknown_share") or 0) * 100, (summary.get("unknown_share") or 0) * 100,
-        0, summary.get("not_english", 0) / n * 100,
-    ]  # fmt: skip
-    share_ax.bar([0, 1, 3, 4], values, color=["#9aa5b1", "#c0392b"] * 2)
-    share_ax.set_xticks([0.5, 3.5], ["unknown words", "not English"], fontsize=8)
-    share_ax.set_ylabel("% (grey: validation, red: window)")
+    ref_values = [(summary.get("reference_unknown_share") or 0) * 100, 0.0]
+    now_values = [
+        (summary.get("unknown_share") or 0) * 100,
+        summary.get("not_english", 0) / n * 100,
+    ]
+    x = np.arange(2)
+    share_ax.bar(x - 0.2, ref_values, 0.4, label="validation", color="#9aa5b1")
+    share_ax.bar(x + 0.2, now_values, 0.4, label="this window", color="#c0392b")
+    share_ax.set_xticks(x, ["unknown words", "not English"], fontsize=8)
+    share_ax.set_ylabel("%")
+    share_ax.legend(fontsize=7)
     return fig

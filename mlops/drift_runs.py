@@ -290,12 +290,15 @@ def _finite(value: float | None) -> float | None:
 
 def alarm_since(
     runs: list[DriftRun], checks_by_run: dict[int, dict[str, DriftCheck]], name: str
-) -> DriftRun | None:
-    """The first run of the unbroken streak (newest first in ``runs``) in which ``name`` drifted."""
-    since = None
+) -> tuple[DriftRun | None, DriftRun | None]:
+    """For a check that drifts now: the first run of its unbroken streak of drift and the
+    last quiet run before it (``runs`` newest first). The shift began after the quiet run's
+    last email and before the first drifted run's last email."""
+    first = quiet = None
     for run in runs:
         check = checks_by_run.get(run.pk, {}).get(name)
         if check is None or check.verdict != drift.DRIFT:
+            quiet = run if check is not None else None
             break
-        since = run
-    return since
+        first = run
+    return first, quiet

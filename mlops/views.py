@@ -37,11 +37,16 @@ def drift_page(request: HttpRequest) -> HttpResponse:
     if latest is not None:
         for name, title in drift.CHECKS.items():
             check = by_run.get(latest.pk, {}).get(name)
-            since = (
+            first, quiet = (
                 drift_runs.alarm_since(runs, by_run, name)
                 if check and check.verdict == drift.DRIFT
-                else None
+                else (None, None)
             )
+            since = None
+            if first is not None:
+                # The shift began after the last quiet window ended, as far as we can tell.
+                when = quiet.window_end if quiet and quiet.window_end else first.window_start
+                since = {"when": when, "after": quiet is not None, "run": first}
             rows.append(
                 {
                     "name": name,
@@ -49,6 +54,7 @@ def drift_page(request: HttpRequest) -> HttpResponse:
                     "means": SCORE_MEANS[name],
                     "check": check,
                     "since": since,
+                    "p": _p_value(check.p_value if check else None),
                 }
             )
     images = []
@@ -95,3 +101,9 @@ def _moved_intents(run: DriftRun | None, top: int = 5) -> list[dict]:
     ]
     moved.sort(key=lambda m: -abs(m["now"] - m["before"]))
     return moved[:top]
+
+
+def _p_value(p: float | None) -> str:
+    if p is None:
+        return "—"
+    return "< 1e-16" if p < 1e-16 else f"{p:.2g}"

@@ -191,3 +191,24 @@ def test_the_drift_page_is_for_logged_in_users_and_says_when_nothing_ran(client,
     page = client.get(reverse("mlops:drift"))
     assert page.status_code == 200 and 'id="drift-empty"' in page.content.decode()
     assert DriftCheck.objects.count() == 0
+
+
+def test_the_page_says_since_when_a_check_drifts(client, agent):
+    start = timezone.now() - timedelta(days=3)
+    for day, verdict in enumerate(["ok", "ok", "drift", "drift"]):
+        run = DriftRun.objects.create(
+            alpha=0.005,
+            n_emails=500,
+            alarm=verdict == "drift",
+            window_start=start + timedelta(days=day - 1),
+            window_end=start + timedelta(days=day),
+        )
+        DriftCheck.objects.create(run=run, name="text_length", p_value=0.5, verdict=verdict)
+    client.force_login(agent)
+
+    html = client.get(reverse("mlops:drift")).content.decode()
+
+    row = html[html.index('data-check="text_length"') :].split("</tr>")[0]
+    quiet_end = timezone.localtime(start + timedelta(days=1))
+    assert f"after {quiet_end.day} {quiet_end:%b %H:%M}" in row
+    assert f"(run #{run.pk - 1})" in row
