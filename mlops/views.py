@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mlops import drift, drift_plots, drift_runs
 from mlops.models import DriftCheck, DriftRun
+
+# The drift code (scipy, scikit-learn, matplotlib) is imported inside the views: workers
+# import this module through the URL checks, and their hot path must not pay for it.
 
 HISTORY = 30
 
@@ -28,6 +30,8 @@ SCORE_MEANS = {
 @login_required
 def drift_page(request: HttpRequest) -> HttpResponse:
     """Any logged-in user (agents and staff) may read it; nothing here changes state."""
+    from mlops import drift, drift_plots, drift_runs
+
     runs = list(DriftRun.objects.order_by("-created_at", "-id")[:HISTORY])
     latest = runs[0] if runs else None
     by_run: dict[int, dict[str, DriftCheck]] = {}
@@ -79,6 +83,8 @@ def drift_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def drift_image(request: HttpRequest, run_id: int, name: str) -> FileResponse:
+    from mlops import drift_plots
+
     if name not in drift_plots.IMAGES:
         raise Http404("No such plot")
     path = drift_plots.folder(run_id) / f"{name}.png"

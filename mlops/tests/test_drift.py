@@ -123,3 +123,23 @@ def test_the_window_before_is_compared_when_there_is_one(scorer, reference, pool
 def test_a_window_needs_one_probability_row_per_text():
     with pytest.raises(ValueError, match="probability array"):
         drift.Window(["one", "two"], np.ones((3, 77)) / 77)
+
+
+def test_ingest_and_classification_never_load_the_drift_code():
+    """Drift runs off the hot path: a worker importing every task module (as Celery's
+    autodiscovery does) and the ingest and classification services loads none of it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django, sys; django.setup(); "
+        "from cleaninbox.celery import app; app.loader.import_default_modules(); "
+        "import inbox.services, classifier.services, classifier.tasks, mlops.tasks; "
+        "loaded = sorted(m for m in sys.modules if m.startswith('mlops.drift')); "
+        "print(repr(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+
+    assert out.stdout.strip().splitlines()[-1] == "[]"
