@@ -107,6 +107,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL through cleaninbox.db: the stock backend, whose connect waits up to
+# DB_CONNECT_RETRY_SECONDS for a restarting server instead of failing the request.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "cleaninbox.db"
+DB_CONNECT_RETRY_SECONDS = envfloat("DB_CONNECT_RETRY_SECONDS", 5.0)
 # Parallel test runs on one server need distinct test databases (default: test_<name>).
 if envstr("CLEANINBOX_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": envstr("CLEANINBOX_TEST_DB_NAME")}

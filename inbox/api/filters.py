@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, Func, QuerySet, TextField
@@ -78,13 +79,33 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0, empty for no filter); anything else is an error, not "no filter"."""
+
+    widget = forms.TextInput  # the select widget maps unknown values to None before we see them
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise ValidationError("Use true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class EmailFilter(django_filters.FilterSet):
     intent = django_filters.CharFilter(field_name="intent")
     status = django_filters.MultipleChoiceFilter(choices=Email.Status.choices)
-    needs_review = django_filters.BooleanFilter(method="filter_needs_review")
-    corrected = django_filters.BooleanFilter(
-        field_name="corrected_at", lookup_expr="isnull", exclude=True
-    )
+    needs_review = StrictBooleanFilter(method="filter_needs_review")
+    corrected = StrictBooleanFilter(field_name="corrected_at", lookup_expr="isnull", exclude=True)
     received_after = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", validators=[validate_search])

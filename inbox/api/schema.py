@@ -105,6 +105,10 @@ def add_error_responses(result, generator, request, public):
 
 def _bound_parameter(param: dict) -> None:
     schema = param.setdefault("schema", {})
+    if param.get("in") == "query" and schema.get("format") == "date-time":
+        # An empty value means "no bound", as for every filter.
+        param["schema"] = {"anyOf": [dict(schema), {"type": "string", "maxLength": 0}]}
+        return
     if param.get("in") != "query" or schema.get("type") != "string":
         return
     schema.setdefault("pattern", NO_NUL)
