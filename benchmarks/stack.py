@@ -76,13 +76,17 @@ class Stack:
     def start_web(self, workers: int = 2) -> None:
         self._spawn("web", [PY, "-m", "gunicorn", "cleaninbox.wsgi", "--bind", f"127.0.0.1:{self.port}",
                             "--workers", str(workers), "--timeout", "30", "--graceful-timeout", "5"])  # fmt: skip
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2)
+            try:
+                urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=5)
                 return
-            time.sleep(0.3)
-        raise RuntimeError("gunicorn did not answer")
+            except urllib.error.HTTPError as exc:
+                tail = (self.workdir / "web.log").read_text()[-3000:]
+                raise RuntimeError(f"gunicorn answered {exc.code}:\n{tail}") from exc
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not answer:\n" + (self.workdir / "web.log").read_text()[-3000:])
 
     def start_worker(self, concurrency: int = 1) -> None:
         self._spawn("worker", [PY, "-m", "celery", "-A", "cleaninbox", "worker", "-Q", WORKER_QUEUES,
@@ -160,6 +164,7 @@ def running_stack(
             "CLEANINBOX_MODEL_DIR": str(workdir / "models"),
             "CLEANINBOX_DATA_DIR": str(workdir / "data"),
             "CLEANINBOX_REPORTS_DIR": str(workdir / "reports"),
+            "STATIC_ROOT": str(workdir / "static"),
             "CLEANINBOX_DATA_SOURCE": data_source,
             "CLEANINBOX_INGEST_RATE": "1000000/min",
             "CLEANINBOX_SWEEP_INTERVAL": "15",
@@ -173,6 +178,7 @@ def running_stack(
         try:
             log(f"private PostgreSQL on :{pg.port}, Redis on :{redis.port}, files in {workdir}")
             stack.manage("migrate", "--noinput", "-v", "0")
+            stack.manage("collectstatic", "--noinput", "-v", "0")
             stack.manage("download_data")
             _prepare_model(stack, model)
             stack.token = stack.manage(
