@@ -173,7 +173,7 @@ def main() -> int:
     ]  # fmt: skip
     batches = [emails[i : i + args.batch] for i in range(0, len(emails), args.batch)]
 
-    with running_stack(args.model) as stack:
+    with running_stack(args.model, worker_concurrency=args.worker_concurrency) as stack:
         load = Load(stack, batches, args.clients)
         stop = threading.Event()
         events: list[str] = []

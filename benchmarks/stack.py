@@ -48,6 +48,7 @@ class Stack:
     port: int = field(default_factory=localservices.free_port)
     token: str = ""
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    worker_concurrency: int = 1
 
     @property
     def url(self) -> str:
@@ -86,9 +87,13 @@ class Stack:
                 raise RuntimeError(f"gunicorn answered {exc.code}:\n{tail}") from exc
             except OSError:
                 time.sleep(0.5)
-        raise RuntimeError("gunicorn did not answer:\n" + (self.workdir / "web.log").read_text()[-3000:])
+        raise RuntimeError(
+            "gunicorn did not answer:\n" + (self.workdir / "web.log").read_text()[-3000:]
+        )
 
-    def start_worker(self, concurrency: int = 1) -> None:
+    def start_worker(self, concurrency: int | None = None) -> None:
+        concurrency = concurrency or self.worker_concurrency
+        self.worker_concurrency = concurrency
         self._spawn("worker", [PY, "-m", "celery", "-A", "cleaninbox", "worker", "-Q", WORKER_QUEUES,
                                "--concurrency", str(concurrency), "--loglevel", "INFO",
                                "--without-gossip", "--without-mingle"])  # fmt: skip
@@ -138,7 +143,7 @@ def _prepare_model(stack: Stack, model: Path | None) -> None:
 
 @contextlib.contextmanager
 def running_stack(
-    model: Path | None = None, extra_env: dict[str, str] | None = None
+    model: Path | None = None, extra_env: dict[str, str] | None = None, worker_concurrency: int = 1
 ) -> Iterator[Stack]:
     """Private PostgreSQL + Redis, migrated database, an active model, an API token,
     gunicorn, one Celery worker and beat. Everything is stopped and deleted after."""
@@ -187,7 +192,7 @@ def running_stack(
                 "print(Token.objects.create(user=User.objects.create_user('bench', password='bench-pass-123')).key)",
             ).split()[-1]  # fmt: skip
             stack.start_web()
-            stack.start_worker()
+            stack.start_worker(worker_concurrency)
             stack.start_beat()
             log(f"stack up: gunicorn {stack.url}, worker, beat")
             yield stack
