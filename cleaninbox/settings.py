@@ -1,4 +1,4 @@
-"""Django settings, read from the environment with development defaults.
+"""Django settings, read from the environment: production defaults, development with DEBUG=true.
 
 Every variable is listed in `.env.example`. Without DATABASE_URL the project uses SQLite.
 DEBUG is off unless DEBUG=true is set (`make run`, `.env.example` and the tests set it for

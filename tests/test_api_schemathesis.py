@@ -27,17 +27,16 @@ from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+# raw/ also takes the message itself as a message/rfc822 body: bytes, sent as they are.
+schemathesis.serializer.alias("message/rfc822", "application/octet-stream")
 
 
 @pytest.fixture
-def token(transactional_db, agent, settings):
+def token(transactional_db, agent, monkeypatch):
     # Fuzzing sends hundreds of ingest requests; the rate limit has its own tests.
     from rest_framework.throttling import ScopedRateThrottle
 
-    ScopedRateThrottle.THROTTLE_RATES = {
-        **ScopedRateThrottle.THROTTLE_RATES,
-        "ingest": "100000/min",
-    }
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"ingest": "100000/min"})
     return Token.objects.create(user=agent).key
 
 
