@@ -52,6 +52,7 @@ class Load:
         self.acknowledged: set[str] = set()
         self.rejected: list[dict] = []
         self.statuses: Counter[int] = Counter()
+        self.errors: list[str] = []  # when each answer other than 200 came, and what it said
         self.lock = threading.Lock()
         self.started = time.monotonic()
 
@@ -70,6 +71,11 @@ class Load:
                 status, body = post_json(url, self.stack.token, batch, timeout=60)
                 with self.lock:
                     self.statuses[status] += 1
+                    if status != 200:
+                        detail = body.get("detail", "") if isinstance(body, dict) else ""
+                        self.errors.append(
+                            f"{time.monotonic() - self.started:6.1f}s {status} {detail}"
+                        )
                 if status == 200 and isinstance(body, dict):
                     with self.lock:
                         for item, result in zip(batch, body["results"], strict=True):
@@ -153,6 +159,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=10_000, help="emails to ingest (default 10,000)")
     parser.add_argument("--batch", type=int, default=50, help="emails per batch request")
     parser.add_argument("--clients", type=int, default=4, help="client threads")
+    parser.add_argument("--worker-concurrency", type=int, default=2, help="worker processes")
     parser.add_argument(
         "--deadline", type=float, default=600, help="seconds to wait for classification"
     )
@@ -229,6 +236,8 @@ def main() -> int:
     print(f"classified >1 time: {repeated} (attempts > 1)")
     print(f"HTTP statuses:     {http} (0 = no answer: connection refused or timed out)")
     print(f"5xx:               {server_errors}")
+    for line in load.errors[:20]:
+        print(f"  not 200 at {line}")
     print(f"time:              ingest {ingest_seconds:.0f} s, all classified after {drained:.0f} s")
     return (
         0
