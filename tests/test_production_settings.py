@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    # Not the test process's development switches (DEBUG; Playwright's async-unsafe flag).
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(
         DJANGO_SETTINGS_MODULE="cleaninbox.settings",
         SECRET_KEY="x3v!q-production-like-secret-key-for-the-deploy-check-0123456789abcdef",

@@ -51,7 +51,8 @@ def worker_output(transactional_db, active_model, tmp_path):
              "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        client = Celery(broker=redis.url)
+        # Not the current app: shared tasks elsewhere in the suite must keep their own broker.
+        client = Celery(broker=redis.url, set_as_current=False)
         try:
             yield client, lambda: log.read_text(encoding="utf-8", errors="replace")
         finally:
