@@ -12,6 +12,7 @@ This module knows nothing of Django or of any cloud: it can be used from a noteb
 from __future__ import annotations
 
 import abc
+import errno
 import hashlib
 import importlib
 import json
@@ -49,6 +50,27 @@ _TRACKED_LIBRARIES = (
     "onnx",
     "onnxruntime",
 )
+
+
+class ArtifactWriteError(OSError):
+    """A model version could not be written: the disk is full or the folder not writable.
+
+    Raised instead of the bare OSError so commands, the admin and tasks can say which
+    folder and why (and leave no half-written version behind)."""
+
+
+# Faults of the storage, not of the code: no space, no quota, no permission, read-only.
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _storage_error(exc: OSError, folder: Path) -> OSError:
+    if exc.errno not in _STORAGE_ERRNOS:
+        return exc
+    return ArtifactWriteError(
+        exc.errno,
+        f"cannot write the model version under {folder}: {exc.strerror or exc}. "
+        "Free space or fix the folder's permissions (CLEANINBOX_MODEL_DIR), then retry.",
+    )
 
 
 class UnusableModel(Exception):
@@ -175,9 +197,12 @@ def write_artifact(
     for key in ("version", "kind", "labels"):
         if key not in metadata:
             raise ValueError(f"artifact metadata needs {key!r}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".tmp-{dest.name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise _storage_error(exc, dest.parent) from exc
     try:
         write_files(tmp)
         meta = {
@@ -197,6 +222,9 @@ def write_artifact(
         }
         _write_json_atomic(tmp / METADATA_FILE, meta)
         tmp.rename(dest)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _storage_error(exc, dest.parent) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -207,17 +235,24 @@ def update_metadata(path: Path, **changes: Any) -> dict[str, Any]:
     """Merge ``changes`` into a version's metadata (e.g. test metrics after evaluation)."""
     meta = read_metadata(path)
     meta.update(changes)
-    _write_json_atomic(Path(path) / METADATA_FILE, meta)
+    try:
+        _write_json_atomic(Path(path) / METADATA_FILE, meta)
+    except OSError as exc:
+        raise _storage_error(exc, Path(path)) from exc
     return meta
 
 
 def _write_json_atomic(target: Path, data: dict[str, Any]) -> None:
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(target)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not keep the partial file
+        raise
 
 
 def read_metadata(path: Path) -> dict[str, Any]:

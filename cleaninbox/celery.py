@@ -1,10 +1,17 @@
-"""The Celery app; configuration comes from Django settings (CELERY_* names)."""
+"""The Celery app; configuration comes from Django settings (CELERY_* names).
+
+Workers and beat log through Django's LOGGING (cleaninbox.logging): the same key=value or
+JSON lines as the web app, with each record's extras (email_id, message_id, task_id) and
+the card-number/IBAN mask. Connecting ``setup_logging`` tells Celery not to install its
+own handlers and format.
+"""
 
 from __future__ import annotations
 
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cleaninbox.settings")
 # Idle OpenMP threads must sleep, not spin, or torch in a worker steals the core the other
@@ -14,3 +21,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 app = Celery("cleaninbox")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def use_django_logging(loglevel=None, **kwargs) -> None:
+    """Configure a worker's or beat's logging from settings.LOGGING (not Celery's format)."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

@@ -44,7 +44,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            **{k: v if isinstance(v, int | float | bool | None) else str(v) for k, v in _extras(record).items()},
+            **{
+                k: v if isinstance(v, int | float | bool | None) else str(v)
+                for k, v in _extras(record).items()
+            },
         }
         if record.exc_info:
             data["exc_info"] = _masked_exception(self, record)
@@ -70,4 +73,17 @@ class MaskPIIFilter(logging.Filter):
             masked = mask_pii(text)
             if masked != text:
                 setattr(record, key, masked)
+        return True
+
+
+class TaskContextFilter(logging.Filter):
+    """Adds the running Celery task's id and name to records logged inside a task."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from celery._state import get_current_task
+
+        task = get_current_task()
+        if task is not None and task.request.id and not hasattr(record, "task_id"):
+            record.task_id = task.request.id
+            record.task_name = task.name
         return True

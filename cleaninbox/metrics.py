@@ -117,3 +117,10 @@ DRIFT_ALARM = Gauge(
     ["check"],
     multiprocess_mode="mostrecent",
 )
+
+# --- faults ------------------------------------------------------------------------------
+SERVICE_UNAVAILABLE = Counter(
+    "cleaninbox_service_unavailable_total",
+    "Requests answered 503, or served in a degraded mode, because a backing service failed.",
+    ["service"],  # database (503) | rate_limit_cache (Redis down: per-process limit)
+)

@@ -1,7 +1,9 @@
-"""Django settings, read from the environment with development defaults.
+"""Django settings, read from the environment: production defaults, development with DEBUG=true.
 
-Every variable is listed in `.env.example`. Without DATABASE_URL the project uses SQLite;
-production sets DEBUG=false, which makes SECRET_KEY mandatory.
+Every variable is listed in `.env.example`. Without DATABASE_URL the project uses SQLite.
+DEBUG is off unless DEBUG=true is set (`make run`, `.env.example` and the tests set it for
+development); with DEBUG off SECRET_KEY is mandatory and the HTTPS settings (secure cookies,
+HSTS, SSL redirect) are on unless switched off one by one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from cleaninbox.env import envbool, envfloat, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = envbool("DEBUG", True)
+DEBUG = envbool("DEBUG", False)
 SECRET_KEY = envstr("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
@@ -24,6 +26,23 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+# HTTPS: on by default in production (DEBUG off), each one can be switched off.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# URL paths (regexes, no leading slash) served over plain HTTP too, e.g. ^metrics$ for a scraper.
+SECURE_REDIRECT_EXEMPT = envlist("SECURE_REDIRECT_EXEMPT")
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (only if the proxy sets it).
+_proxy_header = envlist("SECURE_PROXY_SSL_HEADER")
+if _proxy_header:
+    if len(_proxy_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be 'HEADER,value'")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_header)
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "inbox",
     "classifier",
     "mlops",
@@ -54,6 +74,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A database outage answers 503 + Retry-After, not 500.
+    "cleaninbox.middleware.ServiceUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cleaninbox.urls"
@@ -76,9 +100,18 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=envint("DB_CONN_MAX_AGE", 60)
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        # A persistent connection that the server closed (a PostgreSQL restart) is found
+        # and replaced at the start of the next request instead of failing it with a 500.
+        conn_health_checks=True,
     )
 }
+# PostgreSQL through cleaninbox.db: the stock backend, whose connect waits up to
+# DB_CONNECT_RETRY_SECONDS for a restarting server instead of failing the request.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "cleaninbox.db"
+DB_CONNECT_RETRY_SECONDS = envfloat("DB_CONNECT_RETRY_SECONDS", 5.0)
 # Parallel test runs on one server need distinct test databases (default: test_<name>).
 if envstr("CLEANINBOX_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": envstr("CLEANINBOX_TEST_DB_NAME")}
@@ -96,7 +129,15 @@ CACHES = {
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
         },
-    }
+    },
+    # The ingest rate limit reports Redis faults instead of ignoring them, and falls back to
+    # counting in process memory (inbox.api.throttling).
+    "throttle": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    },
+    "throttle_local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
@@ -106,6 +147,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (web and admin logins; API tokens are not passwords): after
+# AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked
+# for AXES_COOLOFF_HOURS; a correct login resets the count.
+AXES_ENABLED = envbool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = envfloat("AXES_COOLOFF_HOURS", 0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = envint("AXES_PROXY_COUNT", 0) or None
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -116,7 +172,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -145,7 +201,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"ingest": envstr("CLEANINBOX_INGEST_RATE", "1200/min")},
     "EXCEPTION_HANDLER": "inbox.api.errors.exception_handler",
+    # A JSON API (raw/ also takes uploads); JSON deeper than CLEANINBOX_MAX_JSON_DEPTH is a
+    # 400 (inbox.api.parsers), any other Content-Type a 415.
+    "DEFAULT_PARSER_CLASSES": ["inbox.api.parsers.BoundedJSONParser"],
 }
+# Who may read /api/schema/, /api/docs/ and /api/redoc/: public | authenticated | off (404).
+CLEANINBOX_API_DOCS = envstr("CLEANINBOX_API_DOCS", "authenticated").strip().lower()
+if CLEANINBOX_API_DOCS not in ("public", "authenticated", "off"):
+    raise ImproperlyConfigured(
+        f"CLEANINBOX_API_DOCS={CLEANINBOX_API_DOCS!r}: use public, authenticated or off"
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "cleaninbox API",
     "DESCRIPTION": "Ingest customer emails, read their intents, record corrections.",
@@ -154,6 +219,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["cleaninbox.docs_access.DocsAccess"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inbox.api.schema.add_error_responses",
+    ],
 }
 
 # Celery: JSON only, Redis broker, time limits; classification tasks ack late so a
@@ -196,12 +267,19 @@ if CLEANINBOX_DRIFT_INTERVAL > 0:
 # cleaninbox
 CLEANINBOX_MAX_BODY_BYTES = envint("CLEANINBOX_MAX_BODY_BYTES", 256 * 1024)
 CLEANINBOX_MAX_BATCH = envint("CLEANINBOX_MAX_BATCH", 100)
+# Request bounds (README, "Limits"): nesting depth of a JSON body, words and characters of
+# a search.
+CLEANINBOX_MAX_JSON_DEPTH = envint("CLEANINBOX_MAX_JSON_DEPTH", 20)
+CLEANINBOX_SEARCH_MAX_WORDS = envint("CLEANINBOX_SEARCH_MAX_WORDS", 10)
+CLEANINBOX_SEARCH_MAX_LENGTH = envint("CLEANINBOX_SEARCH_MAX_LENGTH", 200)
 # Below this confidence an email goes to needs_review; empty means the active model's
 # recommended threshold (from evaluate_model), falling back to 0.5.
 CLEANINBOX_REVIEW_THRESHOLD = envfloat("CLEANINBOX_REVIEW_THRESHOLD", None)
 CLEANINBOX_SWEEP_AFTER_SECONDS = envint("CLEANINBOX_SWEEP_AFTER_SECONDS", 120)
 CLEANINBOX_MODEL_DIR = Path(envstr("CLEANINBOX_MODEL_DIR", str(BASE_DIR / "var" / "models")))
-CLEANINBOX_DATA_DIR = Path(envstr("CLEANINBOX_DATA_DIR", str(BASE_DIR / "var" / "data" / "banking77")))
+CLEANINBOX_DATA_DIR = Path(
+    envstr("CLEANINBOX_DATA_DIR", str(BASE_DIR / "var" / "data" / "banking77"))
+)
 CLEANINBOX_DATA_SOURCE = envstr("CLEANINBOX_DATA_SOURCE")  # empty: the Hugging Face Hub
 CLEANINBOX_REPORTS_DIR = Path(envstr("CLEANINBOX_REPORTS_DIR", str(BASE_DIR / "var" / "reports")))
 CLEANINBOX_TORCH_THREADS = envint("CLEANINBOX_TORCH_THREADS", 1)
@@ -216,7 +294,9 @@ _imap_tls = envstr("CLEANINBOX_IMAP_TLS").strip().lower()
 if _imap_tls == "starttls":
     CLEANINBOX_IMAP_TLS = "starttls"
 else:  # empty counts as the default: TLS off must be asked for
-    CLEANINBOX_IMAP_TLS = "plain" if _imap_tls and not envbool("CLEANINBOX_IMAP_TLS", True) else "ssl"
+    CLEANINBOX_IMAP_TLS = (
+        "plain" if _imap_tls and not envbool("CLEANINBOX_IMAP_TLS", True) else "ssl"
+    )
 CLEANINBOX_IMAP_PORT = envint("CLEANINBOX_IMAP_PORT", 993 if CLEANINBOX_IMAP_TLS == "ssl" else 143)
 CLEANINBOX_IMAP_USER = envstr("CLEANINBOX_IMAP_USER")
 CLEANINBOX_IMAP_PASSWORD = envstr("CLEANINBOX_IMAP_PASSWORD")
@@ -240,7 +320,10 @@ LOG_FORMAT = envstr("LOG_FORMAT", "text")  # text | json
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_pii": {"()": "cleaninbox.logging.MaskPIIFilter"}},
+    "filters": {
+        "mask_pii": {"()": "cleaninbox.logging.MaskPIIFilter"},
+        "task_context": {"()": "cleaninbox.logging.TaskContextFilter"},
+    },
     "formatters": {
         "text": {"()": "cleaninbox.logging.KeyValueFormatter"},
         "json": {"()": "cleaninbox.logging.JsonFormatter"},
@@ -249,7 +332,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["mask_pii"],
+            "filters": ["task_context", "mask_pii"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("inbox.urls")),
 ]
+
+# Under /api/ a missing page is JSON like every other API answer (the schema says so).
+handler404 = "cleaninbox.errors.not_found"

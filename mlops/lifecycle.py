@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (
     registry.RegistryError,
     artifact.UnusableModel,
+    artifact.ArtifactWriteError,
     data.DataError,
     gcs.GCSError,
 )

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
+export DEBUG=${DEBUG:-true}  # a local training run is development (see scripts/run.sh)
 py=.venv/bin/python
 $py manage.py migrate --noinput >/dev/null
 $py manage.py download_data

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
+# A local run is development unless .env or the environment says otherwise (the settings
+# themselves default to production: DEBUG off, HTTPS only).
+export DEBUG=${DEBUG:-true}
 scripts/services.sh redis $([[ "${DATABASE_URL:-}" == postgres* ]] && echo postgres)
 
 mkdir -p var

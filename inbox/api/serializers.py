@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -30,6 +33,10 @@ class SafeCharField(serializers.CharField):
         if "\x00" in value:
             self.fail("nul")
         return value
+
+
+# Angle brackets and spaces around a Message-ID, however nested ("< <id> >").
+_MESSAGE_ID_WRAPPING = re.compile(r"^[\s<>]+|[\s<>]+$")
 
 
 class EmailInSerializer(serializers.Serializer):
@@ -61,15 +68,23 @@ class EmailInSerializer(serializers.Serializer):
         return self._check_size(value)
 
     def validate_message_id(self, value: str) -> str:
-        value = value.strip().strip("<>").strip()
+        value = _MESSAGE_ID_WRAPPING.sub("", value)
         if not value:
             raise serializers.ValidationError("Message-ID must not be empty.")
         return value
 
+    def validate_received_at(self, value):
+        # Python takes UTC offsets up to ±23:59, PostgreSQL only up to ±15:59: store UTC.
+        if value is None or value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise serializers.ValidationError("The date is outside years 1 to 9999.") from None
+
     def validate(self, attrs):
-        if (
-            not (attrs.get("subject") or "").strip()
-            and not (attrs.get("body_text") or attrs.get("body_html") or "").strip()
+        if not any(
+            (attrs.get(name) or "").strip() for name in ("subject", "body_text", "body_html")
         ):
             raise serializers.ValidationError(
                 {"body_text": "An email needs a subject, a text body or an HTML body."}
@@ -86,7 +101,8 @@ class TopIntentSerializer(serializers.Serializer):
 
 
 class CorrectionSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # null once the user who made the correction is deleted
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Correction
@@ -105,14 +121,16 @@ class CorrectionSerializer(serializers.ModelSerializer):
 
 
 class CorrectionInSerializer(serializers.Serializer):
-    intent = serializers.CharField(max_length=64)
-
-    def validate_intent(self, value: str) -> str:
-        if not intents.is_intent(value):
-            raise serializers.ValidationError(
-                f"Unknown intent {value!r}; GET /api/intents/ lists the {len(intents.LABELS)} intents."
+    # A choice, so the schema lists the intents (an enum) and a client can check before sending.
+    intent = serializers.ChoiceField(
+        choices=list(intents.LABELS),
+        error_messages={
+            "invalid_choice": (
+                "Unknown intent {input!r}; GET /api/intents/ lists the "
+                f"{len(intents.LABELS)} intents."
             )
-        return value
+        },
+    )
 
 
 class EmailSerializer(serializers.ModelSerializer):
@@ -146,7 +164,9 @@ class EmailSerializer(serializers.ModelSerializer):
 
 class EmailDetailSerializer(EmailSerializer):
     corrections = CorrectionSerializer(many=True, read_only=True)
-    corrected_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    corrected_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta(EmailSerializer.Meta):
         fields = [

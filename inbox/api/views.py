@@ -7,16 +7,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from inbox import intents, services
 from inbox.api import raw as raw_input
 from inbox.api import serializers as s
 from inbox.api.filters import EmailFilter
+from inbox.api.parsers import BoundedJSONParser
+from inbox.api.throttling import IngestRateThrottle
 from inbox.ingest_raw import ingest_raw
 from inbox.models import Email
 
@@ -35,7 +36,7 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_throttles(self):
         if self.action in ("create", "batch", "raw"):
             self.throttle_scope = "ingest"
-            return [ScopedRateThrottle()]
+            return [IngestRateThrottle()]
         return super().get_throttles()
 
     def get_queryset(self):
@@ -82,7 +83,7 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     @action(
         detail=False, methods=["post"], url_path="raw",
-        parser_classes=[JSONParser, MultiPartParser, raw_input.RFC822Parser],
+        parser_classes=[BoundedJSONParser, MultiPartParser, raw_input.RFC822Parser],
     )  # fmt: skip
     def raw(self, request):
         """Store one raw RFC 822 message (an .eml upload, JSON `raw`, or a message/rfc822

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import QueryDict
 from django.utils import timezone
 
 from inbox import intents
+from inbox.api.filters import validate_search
 from inbox.models import Email
 
 # Chosen explicitly, so that "any" survives in links where an empty value would not.
 ANY_STATUS = "any"
+# The date filters' range: wide enough for any real mail, narrow enough that "the day
+# after" and a time-zone shift stay inside the calendar (9999-12-31 overflowed).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+_DAY_RANGE = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
 
 
 class IntentField(forms.CharField):
@@ -32,6 +38,7 @@ class ListFilterForm(forms.Form):
     q = forms.CharField(
         required=False,
         max_length=200,
+        validators=[validate_search],
         label="Search",
         widget=forms.TextInput(
             attrs={
@@ -45,11 +52,13 @@ class ListFilterForm(forms.Form):
         required=False, choices=[(ANY_STATUS, "Any status"), *Email.Status.choices]
     )
     after = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
+        required=False, label="From", validators=_DAY_RANGE,
+        widget=forms.DateInput(attrs={"type": "date", "min": FIRST_DAY, "max": LAST_DAY}),
+    )  # fmt: skip
     before = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+        required=False, label="To", validators=_DAY_RANGE,
+        widget=forms.DateInput(attrs={"type": "date", "min": FIRST_DAY, "max": LAST_DAY}),
+    )  # fmt: skip
 
     def clean(self):
         data = super().clean()
