@@ -14,3 +14,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 app = Celery("cleaninbox")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Worker metrics: the per-node exporter and task counters hang on Celery's signals.
+import cleaninbox.monitoring.worker  # noqa: E402, F401

@@ -39,12 +39,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_prometheus",
     "inbox",
     "classifier",
     "mlops",
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole request and counts responses.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cleaninbox.urls"
@@ -213,6 +217,30 @@ CLEANINBOX_IMAP_PROCESSED_FOLDER = envstr("CLEANINBOX_IMAP_PROCESSED_FOLDER")
 CLEANINBOX_IMAP_BATCH = envint("CLEANINBOX_IMAP_BATCH", 50)
 CLEANINBOX_IMAP_INTERVAL = envint("CLEANINBOX_IMAP_INTERVAL", 60)
 CLEANINBOX_IMAP_TIMEOUT = envint("CLEANINBOX_IMAP_TIMEOUT", 30)
+# Monitoring. /metrics (web) and the worker exporters answer loopback and these networks
+# (comma-separated CIDRs), or any caller sending "Authorization: Bearer <token>".
+CLEANINBOX_METRICS_ALLOWED_NETWORKS = envlist(
+    "CLEANINBOX_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"
+)
+CLEANINBOX_METRICS_TOKEN = envstr("CLEANINBOX_METRICS_TOKEN")
+CLEANINBOX_METRICS_CACHE_SECONDS = envint("CLEANINBOX_METRICS_CACHE_SECONDS", 10)
+CLEANINBOX_LIVE_ACCURACY_DAYS = envint("CLEANINBOX_LIVE_ACCURACY_DAYS", 30)
+# /readyz fails when the beat sweep has not run for this long (default: 3 sweep intervals).
+CLEANINBOX_READY_SWEEP_MAX_AGE = envint(
+    "CLEANINBOX_READY_SWEEP_MAX_AGE", 3 * CELERY_BEAT_SCHEDULE["sweep-pending-emails"]["schedule"]
+)
+# Beat sends a heartbeat task to each of these queues; the worker that takes it records
+# cleaninbox_worker_heartbeat_timestamp_seconds{queue=...} (worker-down alerts).
+CLEANINBOX_HEARTBEAT_QUEUES = envlist("CLEANINBOX_HEARTBEAT_QUEUES", "celery")
+CLEANINBOX_HEARTBEAT_INTERVAL = envint("CLEANINBOX_HEARTBEAT_INTERVAL", 60)
+for _queue in CLEANINBOX_HEARTBEAT_QUEUES:
+    CELERY_BEAT_SCHEDULE[f"heartbeat-{_queue}"] = {
+        "task": "inbox.tasks.heartbeat",
+        "schedule": CLEANINBOX_HEARTBEAT_INTERVAL,
+        # A queue nobody consumes must not fill up with heartbeats.
+        "options": {"queue": _queue, "expires": CLEANINBOX_HEARTBEAT_INTERVAL},
+    }
+
 if CLEANINBOX_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["poll-imap"] = {
         "task": "inbox.tasks.poll_imap",
