@@ -117,9 +117,7 @@ def _queue(name):
     return Queue(name, routing_key=name)
 
 
-def test_a_correction_is_counted_once_committed(
-    client, agent, django_capture_on_commit_callbacks
-):
+def test_a_correction_is_counted_once_committed(client, agent, django_capture_on_commit_callbacks):
     from inbox.services import record_correction
 
     email = EmailFactory(
