@@ -13,9 +13,9 @@ Pushgateway was not chosen: it keeps the last pushed value of a dead worker fore
 turns "worker down" into "no pushes lately". Celery events + an exporter process would
 need events enabled on every worker and a separate service.
 
-The folder must be set in the environment before prometheus_client is imported (it picks
-its value class at import); the worker's environment sets it (compose, Procfile). Without
-it, and with a port set, a private temporary folder is made at worker start-up.
+The folder must be set before prometheus_client is imported (it picks its value class at
+import): the worker's environment sets it (compose, Procfile), else a private temporary
+folder is made. It is emptied when the node starts (prepare_folder, from celery.py).
 """
 
 from __future__ import annotations
@@ -43,10 +43,19 @@ def _port() -> int:
     return int(os.environ.get("CLEANINBOX_WORKER_METRICS_PORT") or 0)
 
 
-@signals.celeryd_init.connect
-def _prepare_folder(**_) -> None:
-    """Main process, before Django and the pool start: an empty multiprocess folder."""
-    if not _port():
+def is_worker_command(argv: list[str]) -> bool:
+    """`celery ... worker ...`: the main process of a worker node (not inspect, beat, ...)."""
+    return "worker" in argv[1:]
+
+
+def prepare_folder(argv: list[str] | None = None) -> None:
+    """Before anything imports prometheus_client in a worker node's main process: an empty
+    multiprocess folder (values of an earlier run must not be added again).
+
+    Called from cleaninbox/celery.py at import, the first code `celery -A cleaninbox worker`
+    runs; Celery's own first signals come after Django has loaded the metrics module.
+    """
+    if not _port() or not is_worker_command(sys.argv if argv is None else argv):
         return
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not folder:
