@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -179,16 +180,24 @@ class WorkerNode:
 
 
 class Postgres:
-    """A private PostgreSQL cluster (initdb in a temp folder) that tests may stop."""
+    """A private PostgreSQL cluster (initdb in a temp folder) that tests may stop.
 
-    def __init__(self, tmp: Path) -> None:
+    PostgreSQL refuses to run as root; as root the cluster belongs to the `postgres` user.
+    """
+
+    def __init__(self) -> None:
         self.port = free_port()
-        self.data = tmp / "pgdata"
-        self.log = tmp / "postgres.log"
+        self.root = Path(tempfile.mkdtemp(prefix="cleaninbox-test-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
         bindir = Path(shutil.which("pg_ctl") or "/usr/local/bin/pg_ctl").parent
         self.pg_ctl = str(bindir / "pg_ctl")
         subprocess.run(
-            [str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"],
+            [*self.as_user, str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
@@ -196,8 +205,9 @@ class Postgres:
     def start(self) -> None:
         subprocess.run(
             [
-                self.pg_ctl, "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-                "-o", f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off",
+                *self.as_user, self.pg_ctl, "-D", str(self.data), "-l", str(self.log), "-w",
+                "-t", "60", "-o",
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
                 "start",
             ],
             check=True, capture_output=True, timeout=90,
@@ -205,9 +215,13 @@ class Postgres:
 
     def stop(self) -> None:
         subprocess.run(
-            [self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            [*self.as_user, self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"],
             capture_output=True, timeout=60,
         )  # fmt: skip
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Redis:
