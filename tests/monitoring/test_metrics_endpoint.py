@@ -132,3 +132,24 @@ def test_a_correction_is_counted_once_committed(client, agent, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         record_correction(email, "card_delivery_estimate", agent)
     assert samples(client.get("/metrics"))[key] == before + 1
+
+
+def test_live_accuracy_is_exported_with_its_interval(client):
+    now = timezone.now()
+    for final in ("card_arrival", "card_arrival", "card_arrival", "atm_support", None):
+        EmailFactory(
+            intent=final or "card_arrival", predicted_intent="card_arrival", confidence=0.9,
+            model_version="v3", classified_at=now, corrected_at=now if final else None,
+            status=Email.Status.CLASSIFIED,
+        )  # fmt: skip
+    got = samples(client.get("/metrics"))
+    ratio = {
+        bound: got[("cleaninbox_live_agreement_ratio", (("bound", bound), ("model_version", "v3")))]
+        for bound in ("estimate", "lower", "upper")
+    }
+    assert ratio["estimate"] == 0.75
+    assert ratio["lower"] < 0.75 < ratio["upper"]
+    assert got[("cleaninbox_live_reviewed_share", (("model_version", "v3"),))] == 0.8
+    labels = (("intent", "card_arrival"), ("model_version", "v3"))
+    assert got[("cleaninbox_live_reviewed_emails", labels)] == 4
+    assert got[("cleaninbox_live_agreed_emails", labels)] == 3
