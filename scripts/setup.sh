@@ -13,13 +13,14 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)  # monitoring tests: prometheus, promtool
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${missing[*]}"
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup: please install ${missing[*]} (browser tests use /usr/bin/chromium, IMAP tests dovecot)" >&2
+    echo "setup: please install ${missing[*]} (browser tests use /usr/bin/chromium, IMAP tests dovecot, monitoring tests prometheus)" >&2
   fi
 fi
 
