@@ -84,16 +84,17 @@ def queue_lengths() -> Iterator[Metric]:
     queues = [*metrics.QUEUES, app.conf.task_default_queue]
     try:
         with app.connection_for_read() as conn:
-            channel = conn.default_channel
             for queue in queues:
-                family.add_metric([queue], _queue_length(channel, queue))
+                family.add_metric([queue], _queue_length(conn, queue))
     except Exception as exc:  # broker down: no figure rather than a failed scrape
         logger.warning("broker queue lengths unavailable", extra={"error": repr(exc)})
         return
     yield family
 
 
-def _queue_length(channel, queue: str) -> int:
+def _queue_length(conn, queue: str) -> int:
+    # A channel per queue: on AMQP a failed passive declare closes its channel.
+    channel = conn.channel()
     try:
         return channel.queue_declare(queue=queue, passive=True).message_count
     except Exception as exc:
@@ -101,6 +102,11 @@ def _queue_length(channel, queue: str) -> int:
         if "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower():
             return 0
         raise
+    finally:
+        try:
+            channel.close()
+        except Exception:  # already closed by the broker
+            logger.debug("channel already closed", extra={"queue": queue})
 
 
 def model_in_production() -> Iterator[Metric]:
