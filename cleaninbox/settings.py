@@ -6,6 +6,7 @@ production sets DEBUG=false, which makes SECRET_KEY mandatory.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -222,6 +223,13 @@ CLEANINBOX_IMAP_TIMEOUT = envint("CLEANINBOX_IMAP_TIMEOUT", 30)
 CLEANINBOX_METRICS_ALLOWED_NETWORKS = envlist(
     "CLEANINBOX_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"
 )
+for _network in CLEANINBOX_METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CLEANINBOX_METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or CIDR"
+        ) from None
 CLEANINBOX_METRICS_TOKEN = envstr("CLEANINBOX_METRICS_TOKEN")
 CLEANINBOX_METRICS_CACHE_SECONDS = envint("CLEANINBOX_METRICS_CACHE_SECONDS", 10)
 CLEANINBOX_LIVE_ACCURACY_DAYS = envint("CLEANINBOX_LIVE_ACCURACY_DAYS", 30)

@@ -19,7 +19,8 @@ def sweep_pending() -> int:
 @shared_task(bind=True, ignore_result=True)
 def heartbeat(self) -> None:
     """Sent by beat to each queue: proves beat runs and a worker consumes that queue."""
-    liveness.record_run(liveness.HEARTBEAT, queue=self.request.delivery_info.get("routing_key"))
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    liveness.record_run(liveness.HEARTBEAT, queue=queue)
 
 
 # A poll handles one batch (CLEANINBOX_IMAP_BATCH) in seconds; the limits stop a hung

@@ -74,3 +74,16 @@ def test_only_a_worker_command_empties_the_folder(argv, expected, tmp_path, monk
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
     worker.prepare_folder(argv)
     assert (folder / "counter_123.db").exists() is not expected
+
+
+def test_a_heartbeat_records_beat_and_the_queue_that_delivered_it(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from cleaninbox.monitoring import liveness
+    from inbox.tasks import heartbeat
+
+    before = liveness.last_run(liveness.HEARTBEAT) or 0
+    heartbeat.apply()  # eagerly: no delivery queue, only beat's side is recorded
+    assert liveness.last_run(liveness.HEARTBEAT) > before
+    queue = metrics.WORKER_HEARTBEAT.labels("classify")
+    liveness.record_run(liveness.HEARTBEAT, queue="classify")
+    assert queue._value.get() > 0
