@@ -218,6 +218,12 @@ CLEANINBOX_IMAP_PROCESSED_FOLDER = envstr("CLEANINBOX_IMAP_PROCESSED_FOLDER")
 CLEANINBOX_IMAP_BATCH = envint("CLEANINBOX_IMAP_BATCH", 50)
 CLEANINBOX_IMAP_INTERVAL = envint("CLEANINBOX_IMAP_INTERVAL", 60)
 CLEANINBOX_IMAP_TIMEOUT = envint("CLEANINBOX_IMAP_TIMEOUT", 30)
+if CLEANINBOX_IMAP_HOST:
+    CELERY_BEAT_SCHEDULE["poll-imap"] = {
+        "task": "inbox.tasks.poll_imap",
+        "schedule": CLEANINBOX_IMAP_INTERVAL,
+    }
+
 # Monitoring. /metrics (web) and the worker exporters answer loopback and these networks
 # (comma-separated CIDRs), or any caller sending "Authorization: Bearer <token>".
 CLEANINBOX_METRICS_ALLOWED_NETWORKS = envlist(
@@ -247,12 +253,6 @@ for _queue in CLEANINBOX_HEARTBEAT_QUEUES:
         "schedule": CLEANINBOX_HEARTBEAT_INTERVAL,
         # A queue nobody consumes must not fill up with heartbeats.
         "options": {"queue": _queue, "expires": CLEANINBOX_HEARTBEAT_INTERVAL},
-    }
-
-if CLEANINBOX_IMAP_HOST:
-    CELERY_BEAT_SCHEDULE["poll-imap"] = {
-        "task": "inbox.tasks.poll_imap",
-        "schedule": CLEANINBOX_IMAP_INTERVAL,
     }
 
 GCS_BUCKET = envstr("GCS_BUCKET")
