@@ -135,7 +135,9 @@ def test_gunicorn_turns_unready_when_its_database_or_redis_stops(tmp_path, basel
             # gunicorn.conf.py creates and empties the folder before the workers start.
             env={**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "web-multiproc")},
         )  # fmt: skip
-        wait_until(lambda: http_get(f"{url}/healthz")[0] == 200, 60, "gunicorn up")
+        # A long client timeout: a request given up on while a worker boots would still be
+        # served (and counted) later, after the count below has started.
+        wait_until(lambda: http_get(f"{url}/healthz", timeout=60)[0] == 200, 90, "gunicorn up")
         status, body = _ready(url)
         assert status == 200, body
         assert body["status"] == "ready"
