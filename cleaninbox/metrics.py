@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# The queues workers consume (issue 8); the broker's backlog is reported for each, plus
+# Celery's default queue for tasks not routed yet.
+QUEUES = ("classify", "imap", "maintenance", "training")
+
 # Latencies from a few milliseconds (one request, one model call) to minutes (a backlog).
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _PIPELINE_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600)
@@ -104,6 +108,19 @@ WORKER_HEARTBEAT = Gauge(
     multiprocess_mode="max",
 )
 
+# --- Celery tasks (recorded by cleaninbox.monitoring.worker from Celery's signals) -------
+CELERY_TASKS = Counter(
+    "cleaninbox_celery_tasks_total",
+    "Celery tasks finished in the workers, by task name and outcome.",
+    ["task", "outcome"],  # outcome: success|failure|retry
+)
+CELERY_TASK_SECONDS = Histogram(
+    "cleaninbox_celery_task_seconds",
+    "Wall time of one Celery task in a worker, by task name.",
+    ["task"],
+    buckets=_LATENCY_BUCKETS,
+)
+
 # --- drift -------------------------------------------------------------------------------
 DRIFT_SCORE = Gauge(
     "cleaninbox_drift_score",
@@ -124,3 +141,64 @@ SERVICE_UNAVAILABLE = Counter(
     "Requests answered 503, or served in a degraded mode, because a backing service failed.",
     ["service"],  # database (503) | rate_limit_cache (Redis down: per-process limit)
 )
+
+# --- read at scrape time ------------------------------------------------------------------
+# Figures read from the database and the broker when Prometheus scrapes the web app
+# (cleaninbox.monitoring.collectors): declared here by name so every metric of cleaninbox
+# is listed in this one file. All are gauges.
+SCRAPE_TIME: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cleaninbox_emails": ("Emails stored, by status.", ("status",)),
+    "cleaninbox_emails_by_family": (
+        "Emails holding an intent (classified or waiting for review), by intent family.",
+        ("family",),
+    ),
+    "cleaninbox_emails_pending": ("Emails stored but not classified yet (status pending).", ()),
+    "cleaninbox_oldest_pending_age_seconds": (
+        "Age of the oldest pending email; 0 when none waits.",
+        (),
+    ),
+    "cleaninbox_queue_length": ("Messages waiting in the broker, by queue.", ("queue",)),
+    "cleaninbox_review_share": (
+        "Share of the emails classified in the window that were sent to review.",
+        ("window",),
+    ),
+    "cleaninbox_model_available": ("1 when a usable model is in production, else 0.", ()),
+    "cleaninbox_model_info": ("The model in production (value 1).", ("version", "kind")),
+    "cleaninbox_model_promoted_timestamp_seconds": (
+        "When the model in production was promoted.",
+        (),
+    ),
+    "cleaninbox_model_age_seconds": (
+        "Age of the model in production, from its registration (training) to now.",
+        (),
+    ),
+    "cleaninbox_sweep_last_run_timestamp_seconds": (
+        "When the beat sweep last ran, as recorded in Redis (0: never).",
+        (),
+    ),
+    "cleaninbox_live_classified_emails": (
+        "Emails the model classified in the live-accuracy window, by version and intent.",
+        ("model_version", "intent"),
+    ),
+    "cleaninbox_live_reviewed_emails": (
+        "Of those, the ones an agent reviewed (accepted or corrected).",
+        ("model_version", "intent"),
+    ),
+    "cleaninbox_live_agreed_emails": (
+        "Of the reviewed ones, those whose final intent is the model's.",
+        ("model_version", "intent"),
+    ),
+    "cleaninbox_live_agreement_ratio": (
+        "Agreement of reviewed emails per model version, with its 95% Wilson interval "
+        "(bound: estimate|lower|upper).",
+        ("model_version", "bound"),
+    ),
+    "cleaninbox_live_reviewed_share": (
+        "Share of the version's classified emails an agent has looked at.",
+        ("model_version",),
+    ),
+    "cleaninbox_scrape_collect_seconds": (
+        "Time the scrape-time collectors spent reading the database and the broker.",
+        (),
+    ),
+}

@@ -8,6 +8,7 @@ HSTS, SSL redirect) are on unless switched off one by one.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -59,12 +60,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_prometheus",
     "inbox",
     "classifier",
     "mlops",
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole request and counts responses.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,6 +82,7 @@ MIDDLEWARE = [
     "cleaninbox.middleware.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cleaninbox.urls"
@@ -309,6 +314,37 @@ if CLEANINBOX_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["poll-imap"] = {
         "task": "inbox.tasks.poll_imap",
         "schedule": CLEANINBOX_IMAP_INTERVAL,
+    }
+
+# Monitoring. /metrics (web) and the worker exporters answer loopback and these networks
+# (comma-separated CIDRs), or any caller sending "Authorization: Bearer <token>".
+CLEANINBOX_METRICS_ALLOWED_NETWORKS = envlist(
+    "CLEANINBOX_METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128"
+)
+for _network in CLEANINBOX_METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CLEANINBOX_METRICS_ALLOWED_NETWORKS: {_network!r} is not an address or CIDR"
+        ) from None
+CLEANINBOX_METRICS_TOKEN = envstr("CLEANINBOX_METRICS_TOKEN")
+CLEANINBOX_METRICS_CACHE_SECONDS = envint("CLEANINBOX_METRICS_CACHE_SECONDS", 10)
+CLEANINBOX_LIVE_ACCURACY_DAYS = envint("CLEANINBOX_LIVE_ACCURACY_DAYS", 30)
+# /readyz fails when the beat sweep has not run for this long (default: 3 sweep intervals).
+CLEANINBOX_READY_SWEEP_MAX_AGE = envint(
+    "CLEANINBOX_READY_SWEEP_MAX_AGE", 3 * CELERY_BEAT_SCHEDULE["sweep-pending-emails"]["schedule"]
+)
+# Beat sends a heartbeat task to each of these queues; the worker that takes it records
+# cleaninbox_worker_heartbeat_timestamp_seconds{queue=...} (worker-down alerts).
+CLEANINBOX_HEARTBEAT_QUEUES = envlist("CLEANINBOX_HEARTBEAT_QUEUES", "celery")
+CLEANINBOX_HEARTBEAT_INTERVAL = envint("CLEANINBOX_HEARTBEAT_INTERVAL", 60)
+for _queue in CLEANINBOX_HEARTBEAT_QUEUES:
+    CELERY_BEAT_SCHEDULE[f"heartbeat-{_queue}"] = {
+        "task": "inbox.tasks.heartbeat",
+        "schedule": CLEANINBOX_HEARTBEAT_INTERVAL,
+        # A queue nobody consumes must not fill up with heartbeats.
+        "options": {"queue": _queue, "expires": CLEANINBOX_HEARTBEAT_INTERVAL},
     }
 
 GCS_BUCKET = envstr("GCS_BUCKET")

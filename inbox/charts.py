@@ -105,3 +105,22 @@ def sparkline(values: Sequence[int], *, width: int = 120, height: int = 24, labe
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def interval(
+    estimate: float, low: float, high: float, *, width: int = 120, height: int = 14, label: str = ""
+) -> str:
+    """A 0-100% track with the interval as a bar and the estimate as a tick: a wide bar says
+    "too few reviews to tell" at a glance."""
+    x = [width * max(0.0, min(1.0, v)) for v in (low, estimate, high)]
+    title = f"{label}: {estimate:.0%} (95% interval {low:.0%}–{high:.0%})"
+    mid = height / 2
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="ci" '
+        f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        f'<line x1="0" y1="{mid}" x2="{width}" y2="{mid}" class="ci-track"/>'
+        f'<rect x="{x[0]:.1f}" y="{mid - 3}" width="{max(x[2] - x[0], 1):.1f}" height="6" '
+        f'rx="3" class="ci-bar"/>'
+        f'<rect x="{x[1] - 1:.1f}" y="1" width="2" height="{height - 2}" class="ci-point"/>'
+        "</svg>"
+    )

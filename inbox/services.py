@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cleaninbox import metrics
 from inbox import intents
 from inbox.models import Correction, Email
 
@@ -184,6 +185,8 @@ def record_correction(email: Email, new_intent: str, user: Any, via: str = "api"
         email.corrected_at = correction.created_at
         email.corrected_by = correction.user
         email.save(update_fields=["intent", "status", "corrected_at", "corrected_by"])
+        # Counted once committed: a bulk relabel that rolls back counted nothing.
+        transaction.on_commit(lambda: _count_correction(correction))
     logger.info(
         "email corrected",
         extra={
@@ -195,6 +198,14 @@ def record_correction(email: Email, new_intent: str, user: Any, via: str = "api"
         },
     )
     return correction
+
+
+def _count_correction(correction: Correction) -> None:
+    metrics.CORRECTIONS.labels(
+        correction.model_intent or "none",
+        correction.model_version or "none",
+        "true" if correction.agrees_with_model else "false",
+    ).inc()
 
 
 def relabel_many(emails: Iterable[Email], new_intent: str, user: Any, via: str) -> int:

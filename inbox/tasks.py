@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from cleaninbox.monitoring import liveness
 from inbox import services
 
 
 @shared_task(ignore_result=True)
 def sweep_pending() -> int:
     """Re-queue emails still pending after CLEANINBOX_SWEEP_AFTER_SECONDS."""
-    return services.sweep_pending()
+    queued = services.sweep_pending()
+    liveness.record_run(liveness.SWEEP)  # beat liveness: readiness and alerts read it
+    return queued
+
+
+@shared_task(bind=True, ignore_result=True)
+def heartbeat(self) -> None:
+    """Sent by beat to each queue: proves beat runs and a worker consumes that queue."""
+    queue = (self.request.delivery_info or {}).get("routing_key")
+    liveness.record_run(liveness.HEARTBEAT, queue=queue)
 
 
 # A poll handles one batch (CLEANINBOX_IMAP_BATCH) in seconds; the limits stop a hung

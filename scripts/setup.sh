@@ -16,13 +16,14 @@ missing=()
 # Fault tests and benchmarks/chaos.py start private PostgreSQL and Redis servers.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/prometheus ] || missing+=(prometheus)  # monitoring tests: prometheus, promtool
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then
     echo "setup: installing system packages: ${missing[*]}"
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup: please install ${missing[*]} (browser tests use /usr/bin/chromium, IMAP tests dovecot)" >&2
+    echo "setup: please install ${missing[*]} (browser tests use /usr/bin/chromium, IMAP tests dovecot, monitoring tests prometheus)" >&2
   fi
 fi
 

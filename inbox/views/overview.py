@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from inbox import charts, intents, stats
+from inbox import accuracy, charts, intents, stats
 from inbox.models import Email
 from mlops import registry
 
@@ -48,6 +48,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "model": model,
             "threshold": stats.routing_threshold(model.threshold) if model else None,
             "reports": _reports(model.version) if model else [],
+            "live": _live_accuracy(model.version if model else None),
+            "live_days": settings.CLEANINBOX_LIVE_ACCURACY_DAYS,
         },
     )
 
@@ -120,3 +122,47 @@ def _intent_rows(volume: stats.Volume) -> list[dict]:
         }
         for name, count in volume.ranked()
     ]
+
+
+SMALL_SAMPLE = 30  # fewer reviews than this: the interval is wide, say so in words too
+WORST_INTENTS = 10
+
+
+def _ci_row(label: str, rate: accuracy.Rate) -> dict:
+    interval = rate.interval
+    return {
+        "label": label,
+        "rate": rate,
+        "interval": interval,
+        "small": rate.reviewed < SMALL_SAMPLE,
+        "bar": mark_safe(charts.interval(rate.agreement, *interval, label=label))
+        if interval
+        else "",
+    }
+
+
+def _live_accuracy(production: str | None) -> dict:
+    """Per model version (the one in production first), per week and the worst intents."""
+    versions = accuracy.live_accuracy(settings.CLEANINBOX_LIVE_ACCURACY_DAYS)
+    versions.sort(key=lambda a: a.version != production)
+    focus = versions[0] if versions else None
+    return {
+        "versions": [
+            {
+                **_ci_row(acc.version, acc.overall),
+                "production": acc.version == production,
+                "routed": _ci_row("auto-routed", acc.routed),
+                "to_review": _ci_row("sent to review", acc.to_review),
+            }
+            for acc in versions
+        ],
+        "focus": focus.version if focus else None,
+        "weeks": [
+            {**_ci_row(f"week of {week:%d %b}", rate), "week": week}
+            for week, rate in (focus.by_week.items() if focus else ())
+        ],
+        "intents": [
+            {**_ci_row(name, rate), "intent": name}
+            for name, rate in (focus.intents_worst_first()[:WORST_INTENTS] if focus else ())
+        ],
+    }
