@@ -5,7 +5,7 @@ closings, signatures, mobile footers, disclaimers, external-mail banners, quoted
 Gmail/Outlook/Apple threads in several languages, forwards, HTML-only and
 multipart/alternative bodies, base64 / quoted-printable, latin-1 / cp1252 / koi8-r,
 attachments, missing Message-IDs), rendered to raw bytes, run through
-``inbox.parsing.parse_message`` and ``inbox.cleaning.model_input``, and classified.
+``inbox.mail.parse_message`` and ``inbox.mail.model_input``, and classified.
 The shapes are email furniture only; nothing in them depends on a query's content.
 
     .venv/bin/python benchmarks/email_shapes.py [--model PATH] [--data DIR]
@@ -34,8 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inbox.cleaning import model_input  # noqa: E402
-from inbox.parsing import parse_message  # noqa: E402
+from inbox.mail.cleaning import model_input  # noqa: E402
+from inbox.mail.parsing import parse_message  # noqa: E402
 
 DEFAULT_DATA = [ROOT / "var/data/banking77", Path("/work/shared/data/banking77")]
 

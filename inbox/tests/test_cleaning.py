@@ -1,4 +1,4 @@
-"""inbox.cleaning: the model sees what the customer wrote, not the email around it.
+"""inbox.mail.cleaning: the model sees what the customer wrote, not the email around it.
 
 Bodies are written the way mail clients write them (Gmail, Outlook, Apple Mail,
 Thunderbird, phones) around BANKING77 queries; the assertion is the query itself.
@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from inbox.cleaning import (
+from inbox.mail.cleaning import (
     clean_subject,
     customer_text,
     is_generic_subject,
@@ -18,7 +18,7 @@ from inbox.cleaning import (
     model_input,
     truncate,
 )
-from inbox.parsing import parse_message
+from inbox.mail.parsing import parse_message
 
 QUERY = "I still have not received my new card, it has been two weeks."
 

@@ -1,4 +1,4 @@
-"""What email furniture looks like: the patterns and word lists inbox.cleaning uses.
+"""What email furniture looks like: the patterns and word lists inbox.mail.cleaning uses.
 
 Kept apart from the cleaning steps so a new client's reply header, a new language's
 closing or a new disclaimer phrase is added here, in one place, as data. Patterns match

@@ -5,7 +5,7 @@ furniture: greetings, signatures, phone numbers, legal disclaimers, quoted repli
 forwarding headers. ``model_input`` removes that furniture with small line rules, in
 this order: split off quoted and forwarded messages, drop external-mail banners, cut
 disclaimers, drop greetings, cut signatures, then put the subject in front when it adds
-something. The patterns themselves live in inbox.furniture.
+something. The patterns themselves live in inbox.mail.furniture.
 
 Why hand rules and not mail-parser-reply (1.36, MIT, one maintainer): on the 3,080
 email-shaped BANKING77 test queries of benchmarks/email_shapes.py it kept greetings,
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from inbox import furniture
+from inbox.mail import furniture
 from inbox.pii import mask_pii
 
 __all__ = [
