@@ -19,9 +19,8 @@ Pure Python: no Django.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from inbox.mail import furniture
+from inbox.mail import furniture, quotes
 from inbox.pii import mask_pii
 
 __all__ = [
@@ -104,128 +103,29 @@ def truncate(text: str, max_chars: int) -> str:
 # --- splitting a body into own text, quoted and forwarded messages ------------------------
 
 
-@dataclass
-class _Split:
-    own: list[str] = field(default_factory=list)
-    forwarded: list[str] | None = None
-    quoted: list[str] = field(default_factory=list)
-
-
 def _customer_lines(lines: list[str], forwarded: bool, depth: int) -> list[str]:
-    split = _split(lines, forwarded)
-    own = _clean_block(split.own)
-    if split.forwarded is not None and depth < 5:
-        inner = _customer_lines(split.forwarded, False, depth + 1)
-        own = [line for line in own if not furniture.FORWARD_NOTE.match(line.strip())]
-        return own + inner
-    if not own and split.quoted and depth < 5:
+    part = quotes.split(lines, forwarded)
+    own = _clean_block(part.own)
+    if part.forwarded is not None and depth < 5:
+        # A note above a forwarded message is the customer's request ("Why was I charged
+        # this?"); the forwarded text is only read when the note is empty or says nothing
+        # ("FYI", "see below").
+        note = [line for line in own if not _says_nothing(line)]
+        return note or _customer_lines(part.forwarded, False, depth + 1)
+    if not own and part.quoted and depth < 5:
         # Nothing typed above the quote: the quoted message is the only text there is.
-        return _customer_lines(split.quoted, False, depth + 1)
+        return _customer_lines(part.quoted, False, depth + 1)
     return own
 
 
-def _split(lines: list[str], forwarded: bool) -> _Split:
-    result = _Split()
-    i = 0
-    while i < len(lines):
-        stripped = lines[i].strip()
-        if stripped.startswith(">"):
-            block, i = _take_quoted(lines, i)
-            result.quoted = result.quoted or block
-            continue
-        if furniture.FORWARD_MARKER.match(stripped):
-            result.forwarded = lines[_skip_headers(lines, i + 1) :]
-            return result
-        span = _attribution_span(lines, i)
-        if span:
-            i = _skip_blank(lines, i + span)
-            if i < len(lines) and lines[i].lstrip().startswith(">"):
-                continue  # a quoted block follows; text after it is a bottom-posted reply
-            result.quoted = result.quoted or lines[i:]
-            return result
-        header_end = _header_block_end(lines, i)
-        if header_end:
-            if forwarded:
-                result.forwarded = lines[header_end:]
-            else:
-                result.quoted = result.quoted or lines[header_end:]
-            return result
-        if furniture.SEPARATOR.match(stripped):
-            # A rule line before a signature or a disclaimer, not customer text.
-            return result
-        result.own.append(lines[i])
-        i += 1
-    return result
-
-
-def _take_quoted(lines: list[str], i: int) -> tuple[list[str], int]:
-    block: list[str] = []
-    while i < len(lines) and (lines[i].lstrip().startswith(">") or not lines[i].strip()):
-        block.append(re.sub(r"^\s*> ?", "", lines[i]))
-        i += 1
-    return block, i
-
-
-def _skip_blank(lines: list[str], i: int) -> int:
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    return i
-
-
-def _skip_headers(lines: list[str], i: int) -> int:
-    i = _skip_blank(lines, i)
-    while i < len(lines) and furniture.HEADER_KEY.match(lines[i].strip()):
-        i += 1
-    return _skip_blank(lines, i)
-
-
-def _attribution_span(lines: list[str], i: int) -> int:
-    """Number of lines (1-3) of an "On <date>, <name> wrote:" line starting at i, or 0."""
-    if not lines[i].strip():
-        return 0
-    joined = ""
-    for span in range(1, 4):
-        if i + span > len(lines) or not lines[i + span - 1].strip():
-            return 0
-        joined = f"{joined} {lines[i + span - 1].strip()}".strip()
-        if not joined.endswith(":"):
-            continue
-        if furniture.WROTE_LINE.match(joined) and (
-            furniture.WROTE_OPENER.match(joined) or "@" in joined or re.search(r"\d", joined)
-        ):
-            return span
-        if furniture.VERBLESS_ATTRIBUTION.match(joined):
-            return span
-    return 0
-
-
-def _header_block_end(lines: list[str], i: int) -> int:
-    """Index after a header block that introduces a quoted or forwarded message
-    ("-----Original Message-----" and/or From:/Sent:/To:/Subject: lines, in any order)
-    starting at i, or 0 when there is none at i."""
-    stripped = lines[i].strip()
-    marker = bool(furniture.ORIGINAL_MARKER.match(stripped))
-    first = _skip_blank(lines, i + 1) if marker or furniture.SEPARATOR.match(stripped) else i
-    keys: set[str] = set()
-    has_digit = from_has_address = False
-    end = first
-    while end < len(lines) and end - first <= 8:
-        line = lines[end].strip()
-        match = furniture.HEADER_KEY.match(line)
-        if match:
-            key = match.group(1).lower()
-            keys.add(key)
-            has_digit = has_digit or bool(re.search(r"\d", line))
-            from_has_address = from_has_address or (key in furniture.FROM_KEYS and "@" in line)
-        elif line and not lines[end].startswith((" ", "\t")):  # folded values are indented
-            break
-        end += 1
-    # Clients write From, a date and To/Subject; a customer's pasted "From: my account /
-    # To: John" has neither a date nor an address and stays.
-    has_from = bool(keys & furniture.FROM_KEYS)
-    if has_from and ((len(keys) >= 3 and has_digit) or (len(keys) >= 2 and from_has_address)):
-        return _skip_blank(lines, end)
-    return _skip_headers(lines, i + 1) if marker else 0
+def _says_nothing(line: str) -> bool:
+    """True for a note that only points at what it forwards: "FYI", "See below.",
+    "Siehe unten", "Still not sorted, can you look again?", in any mix of sentences."""
+    sentences = re.split(r"(?<=[.!?])\s+|,\s+", line.strip())
+    return all(
+        not s.strip(".!?:;,-– ") or furniture.FORWARD_NOTE.match(s.strip(".!?:;,-– ") + ".")
+        for s in sentences
+    )
 
 
 # --- cleaning the customer's own block ---------------------------------------------------
@@ -238,7 +138,13 @@ def _clean_block(lines: list[str]) -> list[str]:
     # "Hi,\n\nTop Up Failed" must not leave a title-case request looking like a name.
     kept = _drop_greetings(text.split("\n"))
     kept = _cut_signature(kept)
-    return [line.strip() for line in kept if line.strip()]
+    return [line.strip() for line in kept if line.strip() and not _is_symbols_only(line)]
+
+
+def _is_symbols_only(line: str) -> bool:
+    # Tracking glyphs, emoji rows, "***" / "####": no letter or digit, and not a lone "?".
+    stripped = line.strip()
+    return bool(stripped) and not re.search(r"[^\W_]", stripped) and stripped not in {"?", "!"}
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -265,9 +171,10 @@ def _cut_signature(lines: list[str]) -> list[str]:
         stripped = line.strip()
         if furniture.SIG_DELIMITER.match(stripped) or furniture.SEPARATOR.match(stripped):
             return _cut_signature(lines[:index])
-        if len(stripped) <= 60 and furniture.SENT_FROM.match(stripped):
+        unlinked = furniture.LINKED.sub("", stripped).strip()
+        if len(unlinked) <= 70 and furniture.SENT_FROM.match(unlinked):
             return _cut_signature(lines[:index])
-        if furniture.VALEDICTION.match(stripped) and index > 0:
+        if _is_valediction(stripped) and index > 0:
             # A postscript under the signature is the customer's again: keep it.
             ps = next(
                 (j for j in range(index + 1, len(lines)) if furniture.POSTSCRIPT.match(lines[j])),
@@ -278,6 +185,12 @@ def _cut_signature(lines: list[str]) -> list[str]:
                 return _cut_signature(lines[:index] + lines[ps:])
             return _cut_signature(lines[:index] + lines[index + 1 :])
     return _cut_contact_block(lines)
+
+
+def _is_valediction(line: str) -> bool:
+    # "Cheers 🎉", "/ Greetings", "- Thanks!": decoration around a closing is still one.
+    core = re.sub(r"[^\w\s,.!'’-]+", " ", line).strip(" -–—~/,")
+    return bool(core) and bool(furniture.VALEDICTION.match(core))
 
 
 def _looks_like_signature(rest: list[str]) -> bool:
@@ -351,8 +264,11 @@ def _drop_greetings(lines: list[str]) -> list[str]:
         if _is_greeting_only(stripped):
             del kept[first]
             continue
-        shorter = _strip_greeting_prefix(furniture.PLEASANTRY.sub("", stripped))
-        if shorter == stripped:
+        # A greeting in front of the request on the same line stays ("Hi, is there a
+        # problem with the app?"): BANKING77's own queries start that way, so the model
+        # reads it, and cutting it lost the words of queries that begin "Hello I ...".
+        shorter = furniture.PLEASANTRY.sub("", stripped)
+        if shorter == stripped or not shorter:
             return kept
         kept[first] = shorter
 

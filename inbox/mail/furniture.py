@@ -9,48 +9,82 @@ from __future__ import annotations
 
 import re
 
-INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Zero-width characters, and U+1427, the dot Gmail read-tracking extensions append.
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u1427]")
 SPACE_LIKE = re.compile("[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 
 FORWARD_MARKER = re.compile(
     r"^[-=_ ]{2,}\s*(?:forwarded message|forwarded e-?mail|weitergeleitete nachricht|"
     r"message transf[ée]r[ée]|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|"
     r"mensagem encaminhada|пересылаемое сообщение|videresendt meddelelse|"
-    r"vidarebefordrat meddelande)\s*[-=_ ]{2,}$"
+    r"vidarebefordrat meddelande|videresendt melding|välitetty viesti|"
+    r"wiadomość przekazana|przekazana wiadomość|továbbított üzenet|přeposlaná zpráva|"
+    r"переслане повідомлення|转发的邮件|転送されたメッセージ)\s*[-=_ ]{2,}$"
     r"|^begin forwarded message\s*:$|^d[ée]but du message r[ée]exp[ée]di[ée]\s*:$",
     re.IGNORECASE,
 )
 ORIGINAL_MARKER = re.compile(
     r"^[-_ ]{3,}\s*(?:original message|urspr[üu]ngliche nachricht|message d'origine|"
     r"mensaje original|messaggio originale|oorspronkelijk bericht|mensagem original|"
-    r"исходное сообщение|oprindelig meddelelse|ursprungligt meddelande)\s*[-_ ]{3,}$",
+    r"исходное сообщение|oprindelig meddelelse|ursprungligt meddelande|oprindelig besked|"
+    r"opprinnelig melding|originalmeddelande|alkuperäinen viesti|wiadomość oryginalna|"
+    r"oryginalna wiadomość|původní zpráva|eredeti üzenet|оригінальне повідомлення|"
+    r"原始邮件|元のメッセージ|reply message|original e-?mail)\s*[-_ ]{3,}$",
     re.IGNORECASE,
 )
-SEPARATOR = re.compile(r"^[-_=*~]{10,}$")
+SEPARATOR = re.compile(r"^(?:[-_=*~]{10,}|[—–]{3,}|[-_=*~—–]{4,})$")
+# A short rule that may stand above a header block ("====", "-----").
+SHORT_RULE = re.compile(r"^[-_=*~—–]{3,}$")
+# "-------- Oprindelig besked --------", "---------- Forwarded message ---------": a title
+# between rules, in whatever language.
+DASHED_TITLE = re.compile(r"^[-=_]{2,}\s*[^\W\d_][^-=_\n]{2,40}?\s*[-=_]{2,}$")
+FORWARD_WORD = re.compile(
+    r"forward|weiterge|transf[ée]r|reenv|inoltr|doorgest|encaminh|videresend|vidarebefordr|"
+    r"przekaz|välitet|továbbít|přeposl|пересл|转发|転送",
+    re.IGNORECASE,
+)
 SIG_DELIMITER = re.compile(r"^(?:--|__|—|–)$")
 
 HEADER_KEY = re.compile(
-    r"^\*{0,2}(from|von|de|da|van|od|от|fra|från|lähettäjä|expéditeur|remitente|mittente|"
-    r"sent|date|to|cc|bcc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|fecha|"
-    r"para|asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|отправлено|дата|кому|тема|"
-    r"skickat|till|ämne|sendt|til|emne|wysłano|do|temat|reply-to)\*{0,2}\s*:\*{0,2}(\s|$)",
+    r"^\*{0,2}(from|von|de|da|van|od|от|від|fra|från|lähettäjä|expéditeur|remitente|mittente|"
+    r"feladó|kimden|发件人|寄件者|差出人|보낸 사람|"
+    r"sent|date|to|cc|bcc|subject|gesendet|datum|an|betreff|envoyé(?: le)?|à|objet|sujet|"
+    r"copie à|enviado(?: el)?|enviada(?: em)?|fecha|para|asunto|assunto|inviato|data|a|oggetto|"
+    r"verzonden|aan|onderwerp|отправлено|надіслано|дата|кому|тема|skickat|till|ämne|sendt|"
+    r"til|emne|dato|wysłano|do|temat|lähetetty|vastaanottaja|aihe|päivämäärä|odesláno|komu|"
+    r"předmět|elküldve|címzett|tárgy|dátum|gönderildi|kime|konu|tarih|发送时间|收件人|主题|"
+    r"日期|抄送|寄件日期|收件者|主旨|送信日時|宛先|件名|받는 사람|보낸 날짜|제목|reply-to|"
+    r"antwort an|répondre à|responder a|rispondi a|risposta)\*{0,2}\s*[:：]\*{0,2}",
     re.IGNORECASE,
 )
+# Any "Key: value" line, for telling a header block's unknown or wrapped lines apart.
+ANY_KEY = re.compile(r"^[^\W\d_][\w .'-]{0,24}\s?[:：]\s*\S")
 # fmt: off
 FROM_KEYS = {
-    "from", "von", "de", "da", "van", "od", "от", "fra", "från", "lähettäjä", "expéditeur",
-    "remitente", "mittente"
+    "from", "von", "de", "da", "van", "od", "от", "від", "fra", "från", "lähettäjä",
+    "expéditeur", "remitente", "mittente", "feladó", "kimden", "发件人", "寄件者", "差出人",
+    "보낸 사람"
 }
 # fmt: on
 
+# "wrote" as mail clients write it, in the languages we receive and a few more.
 WROTE = (
-    r"wrote|writes|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev|kirjoitti|"
-    r"napsal\(a\)|napisał\(a\)|napisała?|pisze|пишет|написал\(а\)|написала?"
+    r"wrote|writes|has written|a écrit|a ecrit|schrieb|geschrieben|escribió|escribio|"
+    r"ha escrito|ha scritto|scrisse|schreef|geschreven|escreveu|skrev|skriver|kirjoitti|"
+    r"napsal(?:\(a\)|a)?|napísal(?:\(a\)|a)?|napisał(?:\(a\)|a)?|napisala|pisze|"
+    r"пишет|написал(?:\(а\)|а)?|написав|написала|пише|írta|yazdı|έγραψε|rašė|rakstīja|"
+    r"kirjutas|je napisao|a scris|写道|寫道|đã viết|が書きました"
 )
-WROTE_LINE = re.compile(rf"^(?=.{{0,400}}$).*\b(?:{WROTE})\b[^:]{{0,120}}\s?:$", re.IGNORECASE)
-WROTE_OPENER = re.compile(r"^(?:on|le|am|el|il|op|em|den|dne|w dniu)\b", re.IGNORECASE)
-# Gmail in some languages writes no verb: "пн, 3 июн. 2024 г. в 10:15, Name <a@b.c>:".
-VERBLESS_ATTRIBUTION = re.compile(r"^.{0,200}\d{1,2}:\d{2}.{0,200}<[^<>\s]+@[^<>\s]+>\)?\s?:$")
+# The verb, then up to 200 characters (a date, "Uhr", "het volgende") and usually a colon.
+WROTE_LINE = re.compile(rf"^(?=.{{0,500}}$).*(?:^|\W)(?:{WROTE})(?:\W.{{0,200}})?$", re.IGNORECASE)
+WROTE_END = re.compile(rf"(?:{WROTE})\W{{0,3}}$", re.IGNORECASE)
+WROTE_OPENER = re.compile(
+    r"^(?:on|le|am|el|il(?: giorno)?|op|em|den|dne|w dniu|d\.|pada|vào|в|у|den|på|"
+    r"the|\d{1,4}[./-])\b",
+    re.IGNORECASE,
+)
+# How a verbless attribution starts: a weekday or a number (Gmail in Russian, Yandex).
+VERBLESS_START = re.compile(r"^(?:\d|[^\W\d_]{2,4}\.?,\s)", re.IGNORECASE)
 
 BANNER = re.compile(
     r"^\W*(?:\[?external\]?|caution|warning|attention|notice)\b.{0,60}"
@@ -76,13 +110,33 @@ DISCLAIMER = re.compile(
     ).replace(" ", r"\s+"),
     re.IGNORECASE | re.MULTILINE,
 )
+# Mobile and webmail footers ("Sent from my iPhone", "Gesendet von Outlook für Android",
+# "Sendt fra min iPad"), matched after any <https://...> link on the line is removed.
 SENT_FROM = re.compile(
-    r"^(?:sent (?:from|with|via|using) .{1,50}|get outlook for .{1,30}|"
-    r"envoy[ée] (?:de|depuis) mon .{1,30}|von meinem .{1,30} gesendet|gesendet von .{1,40}|"
-    r"enviado desde mi .{1,30}|inviato da(?:l mio)? .{1,30}|verzonden (?:vanaf|met) .{1,30}|"
-    r"отправлено с .{1,30}|enviado do meu .{1,30}|wysłane z .{1,30}|skickat från .{1,30})$",
+    r"^(?:sent (?:from|with|via|using|on) .{1,50}|get outlook for .{1,30}|"
+    r"(?:envoy[ée]|expédié) (?:de|depuis|à partir de|avec|par) .{1,40}|"
+    r"von meinem .{1,30} (?:gesendet|verschickt)|(?:gesendet|verschickt) (?:von|mit|vom) .{1,40}|"
+    r"(?:enviado|envío) (?:desde|con|de) .{1,40}|obtener outlook para .{1,30}|"
+    r"inviato (?:da|dal|con|tramite) .{1,40}|scarica outlook per .{1,30}|"
+    r"(?:verzonden|verstuurd) (?:vanaf|met|van|via) .{1,40}|outlook voor .{1,20} downloaden|"
+    r"(?:enviado|enviada) (?:do|de|pelo|a partir do|a partir de|com) .{1,40}|"
+    r"(?:wysłane|wysłano) (?:z|ze|przez) .{1,40}|pobierz outlook dla .{1,30}|"
+    r"(?:skickat|skickades) (?:från|med|via) .{1,40}|hämta outlook för .{1,30}|"
+    r"sendt (?:fra|med|via) .{1,40}|hent outlook til .{1,30}|få outlook for .{1,30}|"
+    r"lähetetty .{1,40}|hanki outlook .{1,30}|odesláno z .{1,30}|küldve .{1,30}|"
+    r"отправлено (?:с|из) .{1,30}|надіслано (?:з|із) .{1,30}|"
+    r"(?:sent|gesendet|envoyé|enviado|inviato|verzonden|sendt|skickat) (?:from|von|de|da|"
+    r"van|fra|från) (?:my|meinem|mon|mi|meu|mio|mijn|min) .{1,30}|"
+    r"\S+ (?:from|von|de|da|van|fra|från) (?:my|meinem|mon|mi|meu|mio|mijn|min) (?:iphone|ipad|"
+    r"android|samsung|galaxy|mobile|smartphone|handy|phone|telefoon|telefon|puhelin).{0,20}|"
+    # a whole sentence: "Diese Nachricht wurde von meinem Android-Mobiltelefon mit K-9 Mail
+    # gesendet.", "This message was sent from my mobile device."
+    r".{0,40}\b(?:von meinem|from my|de mon|desde mi|dal mio|vanaf mijn|fra min|från min|"
+    r"z mojego|do meu|с моего) .{1,60}(?:gesendet|sent|envoyé|enviado|inviato|verzonden|sendt|"
+    r"skickat|wysłan[aoy]|отправлено)\.?)$",
     re.IGNORECASE,
 )
+LINKED = re.compile(r"\s*<(?:https?://|mailto:)[^>]*>|\s*\[(?:https?://|mailto:)[^\]]*\]")
 VALEDICTION = re.compile(
     r"^(?:(?:kind|best|warm|warmest|many|kindest|with kind|with best)\s+(?:regards|wishes)"
     r"|regards|best|cheers|thx|ty|ta|sincerely|"
@@ -96,7 +150,21 @@ VALEDICTION = re.compile(
     r"cordialement|bien (?:à|a) vous|merci(?: beaucoup| d'avance)?|saludos(?: cordiales)?|"
     r"un saludo|atentamente|gracias|cordiali saluti|distinti saluti|grazie(?: mille)?|"
     r"met vriendelijke groet(?:en)?|groeten|с уважением|спасибо|atenciosamente|obrigad[oa]|"
-    r"pozdrawiam|med vänliga hälsningar|mvh|med venlig hilsen)"
+    r"pozdrawiam|med vänliga hälsningar|mvh|med venlig hilsen|"
+    # more languages: de, fr, es, it, nl, pl, pt, sv, da, no, fi, cs, hu, ru/uk
+    r"(?:viele|liebe|beste|freundliche|herzliche|schöne|sonnige) gr(?:ü|ue)(?:ß|ss)e|"
+    r"gr(?:ü|ue)(?:ß|ss)e|gru(?:ß|ss)|vielen dank(?: im voraus)?|danke(?: schön| im voraus)?|"
+    r"bien cordialement|salutations(?: distinguées)?|bonne (?:journée|soirée)|amicalement|"
+    r"bises|merci (?:bien|encore|par avance)|un abrazo|muchas gracias|cordialmente|"
+    r"saludos cordiales|un cordial saludo|saluti|un saluto|buona giornata|"
+    r"(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groetjes|mvg|alvast bedankt|bedankt|"
+    r"dank(?:je| je| u)(?: wel)?|z poważaniem|pozdrowienia|serdecznie pozdrawiam|dziękuję|"
+    r"dzięki|cumprimentos|melhores cumprimentos|abraços?|saudações|"
+    r"(?:med )?vänliga hälsningar|hälsningar|hälsning|tack(?: på förhand| så mycket)?|"
+    r"(?:med )?venlig(?:st)? hilsen|(?:med )?vennlig(?:st)? hilsen|(?:de )?bedste hilsner|"
+    r"kærlig hilsen|hilsen|hilsner|vh|kh|tak|takk|ystävällisin terveisin|terveisin|"
+    r"parhain terveisin|kiitos|s pozdravem|děkuji|üdvözlettel|köszönöm|"
+    r"з повагою|дякую|greetings|kthx(?:bai|bye)?|thnx|thanx|tks|tia)"
     # then an optional signer on the same line: "Thanks, Jane", "Cheers - Tom O'Brien"
     r"[\s,.!:;/-]*(?-i:[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2})?[\s,.!]*$",
     re.IGNORECASE,
@@ -104,8 +172,13 @@ VALEDICTION = re.compile(
 POSTSCRIPT = re.compile(r"^\s*p\.?\s?s\.?(?:[\s:.-]|$)", re.IGNORECASE)
 GREETING_WORD = (
     r"hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening|day)|morning|"
-    r"to whom it may concern|hallo|guten (?:tag|morgen)|bonjour|hola|buenos d[ií]as|ciao|"
-    r"buongiorno|salut|hej|hoi|ol[aá]|здравствуйте|привет|добрый день"
+    r"to whom it may concern|hallo|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|moin|"
+    r"servus|bonjour|bonsoir|madame|monsieur|cher|chère|hola|buenos d[ií]as|buenas tardes|"
+    r"estimad[oa]s?|ciao|buongiorno|buonasera|salve|gentile|gentili|egregio|spettabile|salut|"
+    r"hej|hejsa|hei|moi|terve|hyvää (?:päivää|huomenta)|goddag|god dag|god morgen|kære|käre|"
+    r"bästa|hoi|geachte|beste|goedemorgen|goedemiddag|ol[aá]|bom dia|boa tarde|prezad[oa]s?|"
+    r"car[oa]s?|cze[sś][cć]|dzie[nń] dobry|witam|szanown[iay]|dobrý den|szia|jó napot|"
+    r"здравствуйте|привет|добрый день|привіт|добрий день|вітаю"
 )
 GREETING_START = re.compile(rf"^(?:{GREETING_WORD})\b", re.IGNORECASE)
 # fmt: off
@@ -114,7 +187,13 @@ ADDRESSEE_WORDS = {
     "madam", "or", "and", "customer", "customers", "service", "services", "care", "the",
     "bank", "people", "again", "mr", "mrs", "ms", "miss", "dr", "to", "whom", "it", "may",
     "concern", "friends", "help", "desk", "helpdesk", "colleagues", "agent", "good", "morning",
-    "afternoon", "evening", "day", "hello", "hi", "dear", "at", "of", "my"
+    "afternoon", "evening", "day", "hello", "hi", "dear", "at", "of", "my",
+    # the same words in the languages we receive
+    "allemaal", "iedereen", "heer", "mevrouw", "heren", "dames", "en", "zusammen", "alle",
+    "damen", "und", "herren", "frau", "herr", "tout", "le", "monde", "à", "tous", "madame",
+    "monsieur", "mesdames", "messieurs", "l'équipe", "équipe", "a", "todos", "señor", "señora",
+    "señores", "equipo", "tutti", "signore", "signora", "signori", "wszystkim",
+    "państwo", "pani", "panie", "zespole", "senhor", "senhora", "senhores", "equipa", "alla", "allihopa", "sammen", "kaikille", "kaikki", "y", "e", "och", "og", "ja", "i",
 }
 # fmt: on
 PLEASANTRY = re.compile(
@@ -126,10 +205,27 @@ PLEASANTRY = re.compile(
 # Notes people type above a forwarded message; with the message below they say nothing.
 FORWARD_NOTE = re.compile(
     r"^(?:(?:please )?(?:see|find|read) (?:the )?(?:below|attached|email below|message below|"
-    r"my (?:previous|earlier|last) (?:e-?mail|message))|fyi|fwiw|"
+    r"my (?:previous|earlier|last) (?:e-?mail|message))|fyi|fwiw|f\.y\.i\.?|see (?:the )?"
+    r"(?:e-?mail|message|thread|mail) below|below|as discussed|for your information|"
+    r"siehe unten|(?:zur )?info|zur kenntnis|weitergeleitet|voir (?:ci-dessous|en dessous|"
+    r"le message ci-dessous)|pour info(?:rmation)?|pour information|ci-dessous|"
+    r"ver (?:abajo|más abajo|debajo)|para tu información|para su información|reenvío|"
+    r"vedi (?:sotto|sopra|sotto\s)|per (?:tua |vostra )?informazione|per conoscenza|"
+    r"zie (?:hieronder|onder(?:staande)?(?: (?:mail|bericht))?)|ter info(?:rmatie)?|"
+    r"patrz (?:poniżej|niżej)|do wiadomości|dla informacji|ver (?:abaixo|em baixo)|"
+    r"para (?:sua |tua )?informação|para conhecimento|se nedan|för kännedom|till info|"
+    r"se (?:nedenfor|herunder|under)|til orientering|til info(?:rmation)?|"
+    r"katso (?:alla|alta)|tiedoksi|"
     r"(?:forwarding|resending|sending) (?:this|it|my (?:e-?mail|message))(?: again)?(?: as .{0,60})?|"
     r"(?:as|since) i (?:have had|got|received|haven't had|have not had) no (?:reply|response|answer)"
-    r".{0,40})[.!]?$",
+    r".{0,40}|"
+    # nudges: they ask for an answer, not for anything in particular
+    r"(?:this is |it is |it's )?still (?:not (?:sorted|resolved|fixed|done)|waiting|unresolved|"
+    r"no (?:reply|answer|response|news))(?: .{0,30})?|any (?:update|news|reply|answer)s?"
+    r"(?: on this)?|can you (?:please )?(?:look (?:at|into) (?:this|it)|look|check(?: this)?)"
+    r"(?: again)?(?: please)?|please (?:help|advise|respond|reply)|resending|"
+    r"(?:hi|hello|hallo|bonjour|hola|ciao|hej|hei|hoi|dear \w+|thanks|thank you|danke|merci|"
+    r"grazie|gracias|dank je|tack|takk|tak|kiitos|dziękuję|obrigad[oa]))[.!?]?$",
     re.IGNORECASE,
 )
 CONTACT_LINE = re.compile(
@@ -161,14 +257,24 @@ NO_SUBJECT = re.compile(
 )
 # fmt: off
 GENERIC_SUBJECT_WORDS = {
-    "question", "questions", "query", "queries", "enquiry", "enquiries", "inquiry",
+    # "Following up on your message", "Message from the bank", "Votre demande", "Uw vraag",
+    # "Ihre Anfrage", "Din henvendelse", "Pyyntösi": a reply keeps the bank's subject.
+    "following", "followup", "bank", "banking", "votre", "vos", "demande", "demandes",
+    "question", "requête", "message", "uw", "vraag", "vragen", "verzoek", "bericht", "ihre",
+    "anfrage", "ihr", "nachricht", "frage", "din", "henvendelse", "forespørsel", "förfrågan",
+    "ärende", "fråga", "pyyntösi", "pyyntö", "kysymys", "viesti", "viestisi", "sua", "su",
+    "solicitação", "solicitud", "pedido", "pregunta", "consulta", "mensagem", "mensaje", "la",
+    "richiesta", "domanda", "messaggio", "twoje", "zapytanie", "pytanie", "wiadomość",
+    "ваш", "запрос", "вопрос", "сообщение", "de", "el", "le", "du", "van", "der", "die", "das",
+    "sent", "sending", "wrote", "received", "your", "yours", "tu", "ta", "vous",
+    "questions", "query", "queries", "enquiry", "enquiries", "inquiry",
     "inquiries", "help", "support", "request", "issue", "issues", "problem", "problems",
     "urgent", "important", "hello", "hi", "hey", "please", "needed", "need", "quick", "a",
-    "an", "the", "my", "your", "our", "with", "us", "you", "message", "email", "e", "mail",
+    "an", "the", "my", "our", "with", "us", "you", "email", "e", "mail",
     "contact", "contacting", "from", "customer", "service", "services", "case", "ticket",
     "reference", "ref", "number", "no", "complaint", "feedback", "asap", "account", "info",
     "information", "regarding", "about", "for", "on", "to", "of", "and", "update", "follow",
-    "up", "followup", "again", "re", "fwd", "fw", "assistance", "requested", "required",
+    "up", "again", "re", "fwd", "fw", "assistance", "requested", "required",
     "attention", "team", "i", "have", "is", "it", "this", "some", "general", "new", "reply",
     "response"
 }
