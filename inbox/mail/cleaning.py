@@ -112,8 +112,8 @@ def _customer_lines(lines: list[str], forwarded: bool, depth: int) -> list[str]:
         # ("FYI", "see below").
         note = [line for line in own if not _says_nothing(line)]
         return note or _customer_lines(part.forwarded, False, depth + 1)
-    if not own and part.quoted and depth < 5:
-        # Nothing typed above the quote: the quoted message is the only text there is.
+    if part.quoted and depth < 5 and all(_says_nothing(line) for line in own):
+        # Nothing typed above the quote, or only "FYI": the quoted message is the text.
         return _customer_lines(part.quoted, False, depth + 1)
     return own
 
@@ -277,7 +277,12 @@ def _is_greeting_only(line: str) -> bool:
     match = furniture.GREETING_START.match(line)
     if not match or len(line) > 60 or line.endswith("?"):
         return False
-    return _is_addressee(line[match.end() :].strip(" ,!.:;-"), allow_names=True)
+    rest = line[match.end() :].strip(" ,!.:;-")
+    if _is_addressee(rest, allow_names=True):
+        return True
+    # "Gentile servizio clienti,", "Kære kundeservice,": a greeting word, a few words and
+    # the comma or colon that ends a salutation, alone on its line.
+    return line.endswith((",", ":", "!")) and len(rest.split()) <= 4 and not re.search(r"\d", rest)
 
 
 def _strip_greeting_prefix(line: str) -> str:

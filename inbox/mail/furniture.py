@@ -40,7 +40,7 @@ SHORT_RULE = re.compile(r"^[-_=*~—–]{3,}$")
 DASHED_TITLE = re.compile(r"^[-=_]{2,}\s*[^\W\d_][^-=_\n]{2,40}?\s*[-=_]{2,}$")
 FORWARD_WORD = re.compile(
     r"forward|weiterge|transf[ée]r|reenv|inoltr|doorgest|encaminh|videresend|vidarebefordr|"
-    r"przekaz|välitet|továbbít|přeposl|пересл|转发|転送",
+    r"przekaz|välitet|továbbít|přeposl|пересл|转发|転送|r[ée]exp[ée]di|weitergeleitet",
     re.IGNORECASE,
 )
 SIG_DELIMITER = re.compile(r"^(?:--|__|—|–)$")
@@ -79,8 +79,7 @@ WROTE = (
 WROTE_LINE = re.compile(rf"^(?=.{{0,500}}$).*(?:^|\W)(?:{WROTE})(?:\W.{{0,200}})?$", re.IGNORECASE)
 WROTE_END = re.compile(rf"(?:{WROTE})\W{{0,3}}$", re.IGNORECASE)
 WROTE_OPENER = re.compile(
-    r"^(?:on|le|am|el|il(?: giorno)?|op|em|den|dne|w dniu|d\.|pada|vào|в|у|den|på|"
-    r"the|\d{1,4}[./-])\b",
+    r"^(?:on|le|am|el|il(?: giorno)?|op|em|den|dne|w dniu|d\.|pada|vào|в|у|på|\d{1,4}[./-])\b",
     re.IGNORECASE,
 )
 # How a verbless attribution starts: a weekday or a number (Gmail in Russian, Yandex).
@@ -125,6 +124,9 @@ SENT_FROM = re.compile(
     r"sendt (?:fra|med|via) .{1,40}|hent outlook til .{1,30}|få outlook for .{1,30}|"
     r"lähetetty .{1,40}|hanki outlook .{1,30}|odesláno z .{1,30}|küldve .{1,30}|"
     r"отправлено (?:с|из) .{1,30}|надіслано (?:з|із) .{1,30}|"
+    # Outlook's mobile footers in any language: "Von Outlook für Android gesendet",
+    # "Pobierz aplikację Outlook dla systemu Android", "Obter o Outlook para iOS".
+    r".{0,45}\boutlook\b.{0,30}\b(?:ios|android)\b.{0,25}|"
     r"(?:sent|gesendet|envoyé|enviado|inviato|verzonden|sendt|skickat) (?:from|von|de|da|"
     r"van|fra|från) (?:my|meinem|mon|mi|meu|mio|mijn|min) .{1,30}|"
     r"\S+ (?:from|von|de|da|van|fra|från) (?:my|meinem|mon|mi|meu|mio|mijn|min) (?:iphone|ipad|"
@@ -159,6 +161,7 @@ VALEDICTION = re.compile(
     r"saludos cordiales|un cordial saludo|saluti|un saluto|buona giornata|"
     r"(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groetjes|mvg|alvast bedankt|bedankt|"
     r"dank(?:je| je| u)(?: wel)?|z poważaniem|pozdrowienia|serdecznie pozdrawiam|dziękuję|"
+    r"pozdrawiam (?:serdecznie|cieplutko|ciepło)|z wyrazami szacunku|łączę pozdrowienia|"
     r"dzięki|cumprimentos|melhores cumprimentos|abraços?|saudações|"
     r"(?:med )?vänliga hälsningar|hälsningar|hälsning|tack(?: på förhand| så mycket)?|"
     r"(?:med )?venlig(?:st)? hilsen|(?:med )?vennlig(?:st)? hilsen|(?:de )?bedste hilsner|"
@@ -172,7 +175,9 @@ VALEDICTION = re.compile(
 POSTSCRIPT = re.compile(r"^\s*p\.?\s?s\.?(?:[\s:.-]|$)", re.IGNORECASE)
 GREETING_WORD = (
     r"hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening|day)|morning|"
-    r"to whom it may concern|hallo|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|moin|"
+    r"to whom it may concern|hallo|guten (?:tag|morgen|abend)|god (?:morgon|eftermiddag|kväll|"
+    r"morgen|aften|ettermiddag|kveld)|godmorgen|hejsan|hej hej|hyvä|hyvää (?:iltaa|huomenta)|"
+    r"buenas noches|goedenavond|goedendag|bonne journée|buon pomeriggio|boa noite|dobry wieczór|sehr geehrte[rs]?|liebe[rs]?|moin|"
     r"servus|bonjour|bonsoir|madame|monsieur|cher|chère|hola|buenos d[ií]as|buenas tardes|"
     r"estimad[oa]s?|ciao|buongiorno|buonasera|salve|gentile|gentili|egregio|spettabile|salut|"
     r"hej|hejsa|hei|moi|terve|hyvää (?:päivää|huomenta)|goddag|god dag|god morgen|kære|käre|"
@@ -240,12 +245,16 @@ PHONE_EMAIL_URL = re.compile(r"\+?\d[\d\s().-]{7,}\d|\S+@\S+\.\w+|(?:https?://|w
 NAME_WORD = re.compile(r"^[-–—~]?(?:[A-Z][\w'’.-]*|[A-Z]\.?|&|\||,|at|of|and|for)$")
 
 SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rv|r|antw|ref|odp|res|enc|rif|fs|vl|ynt|fyi)"
+    r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|vb|tr|rv|r|i|pd|antw|ref|odp|res|enc|rif|fs|vl|ynt|fyi|"
+    r"doorst|ile|trs|wtrs|přep|továbbítás|vá|отв|пер)"
     r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*|\[(?:external|ext|spam|suspected spam)\]\s*"
     r"|\*?external\*?\s*[:-]?\s+)+",
     re.IGNORECASE,
 )
-FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|enc|i|vl|doorst)\s*[:：]", re.IGNORECASE)
+FORWARD_SUBJECT = re.compile(
+    r"^\s*(?:fwd?|wg|tr|rv|enc|i|vl|vb|pd|doorst|wtrs|trs|přep|továbbítás|пер)\s*[:：]",
+    re.IGNORECASE,
+)
 TICKET_REF = re.compile(
     r"[\[(](?:[^\])]*?\d[^\])]*?)[\])]|\b(?:ref|case|ticket|#)\s*[:#]?\s*[\w-]*\d[\w-]*",
     re.IGNORECASE,
@@ -257,22 +266,27 @@ NO_SUBJECT = re.compile(
 )
 # fmt: off
 GENERIC_SUBJECT_WORDS = {
+    # what a bank calls a customer's case, in the languages we receive
+    "zgłoszenie", "zgłoszenia", "sprawa", "sprawie", "reklamacja", "twój", "twoja", "pana",
+    "pani", "ärendet", "sag", "sak", "saken", "din", "ditt", "dine", "deres", "asia",
+    "asiasi", "yhteydenottosi", "yhteydenotto", "tiedustelu", "kysely", "reclamação", "o",
+    "seu", "sua", "vosso", "consulta", "reclamación", "solicitação", "segnalazione",
+    "pratica", "aanvraag", "melding", "klacht", "anliegen", "vorgang", "ihres", "dossier",
+    "réclamation", "requête", "votre", "ticket", "caso", "sagen", "henvendelsen",
+    "förfrågan", "meddelande", "besked", "viestinne", "wiadomość", "twoje",
     # "Following up on your message", "Message from the bank", "Votre demande", "Uw vraag",
     # "Ihre Anfrage", "Din henvendelse", "Pyyntösi": a reply keeps the bank's subject.
-    "following", "followup", "bank", "banking", "votre", "vos", "demande", "demandes",
-    "question", "requête", "message", "uw", "vraag", "vragen", "verzoek", "bericht", "ihre",
-    "anfrage", "ihr", "nachricht", "frage", "din", "henvendelse", "forespørsel", "förfrågan",
-    "ärende", "fråga", "pyyntösi", "pyyntö", "kysymys", "viesti", "viestisi", "sua", "su",
-    "solicitação", "solicitud", "pedido", "pregunta", "consulta", "mensagem", "mensaje", "la",
-    "richiesta", "domanda", "messaggio", "twoje", "zapytanie", "pytanie", "wiadomość",
-    "ваш", "запрос", "вопрос", "сообщение", "de", "el", "le", "du", "van", "der", "die", "das",
+    "following", "followup", "bank", "banking", "vos", "demande", "demandes",
+    "question", "message", "uw", "vraag", "vragen", "verzoek", "bericht", "ihre",
+    "anfrage", "ihr", "nachricht", "frage", "henvendelse", "forespørsel", "ärende", "fråga", "pyyntösi", "pyyntö", "kysymys", "viesti", "viestisi", "su",
+    "solicitud", "pedido", "pregunta", "mensagem", "mensaje", "la",
+    "richiesta", "domanda", "messaggio", "zapytanie", "pytanie", "ваш", "запрос", "вопрос", "сообщение", "de", "el", "le", "du", "van", "der", "die", "das",
     "sent", "sending", "wrote", "received", "your", "yours", "tu", "ta", "vous",
     "questions", "query", "queries", "enquiry", "enquiries", "inquiry",
     "inquiries", "help", "support", "request", "issue", "issues", "problem", "problems",
     "urgent", "important", "hello", "hi", "hey", "please", "needed", "need", "quick", "a",
     "an", "the", "my", "our", "with", "us", "you", "email", "e", "mail",
-    "contact", "contacting", "from", "customer", "service", "services", "case", "ticket",
-    "reference", "ref", "number", "no", "complaint", "feedback", "asap", "account", "info",
+    "contact", "contacting", "from", "customer", "service", "services", "case", "reference", "ref", "number", "no", "complaint", "feedback", "asap", "account", "info",
     "information", "regarding", "about", "for", "on", "to", "of", "and", "update", "follow",
     "up", "again", "re", "fwd", "fw", "assistance", "requested", "required",
     "attention", "team", "i", "have", "is", "it", "this", "some", "general", "new", "reply",

@@ -99,10 +99,12 @@ def attribution_span(lines: list[str], i: int) -> int:
         return 0
     if first[-1] in ".?!" and not (furniture.WROTE_LINE.match(first) or "@" in first):
         return 0  # the customer's sentence right above an attribution is not part of it
+    core = first.strip(_DECORATION)
+    dated = bool(_DATE.search(first[:80]) or _TIME.search(first))
     starts_like_one = bool(
-        furniture.WROTE_OPENER.match(first.strip(_DECORATION))
-        or _DATE_LED.match(first.strip(_DECORATION))
-        or (_DATE.search(first[:60]) and _TIME.search(first))
+        furniture.WROTE_OPENER.match(core)
+        or _DATE_LED.match(core)
+        or (dated and _DATE.search(first))
     )
     joined = ""
     end = i
@@ -112,13 +114,21 @@ def attribution_span(lines: list[str], i: int) -> int:
         line = lines[end].strip()
         end += 1
         if not line:
-            if not starts_like_one:
+            # A header wrapped around blank lines ("On Thu, 31 Mar 2016 at 11:16 Some One",
+            # blank, "<mailto:...> wrote:") starts with a date; "On Monday my card..." does not.
+            if not (starts_like_one and dated):
                 return 0
             continue
         joined = f"{joined} {line}".strip()
         if len(joined) > 500:
             return 0
         if _is_attribution(joined, starts_like_one):
+            if (
+                end - i > 1
+                and not starts_like_one
+                and attribution_span(lines, i + 1) == end - i - 1
+            ):
+                return 0  # the attribution starts on the next line; this one is the customer's
             return end - i
     return 0
 
@@ -216,7 +226,18 @@ def _is_forward_marker(lines: list[str], i: int) -> bool:
     stripped = lines[i].strip().strip("*").strip()
     if furniture.FORWARD_MARKER.match(stripped):
         return True
-    return bool(furniture.DASHED_TITLE.match(stripped) and furniture.FORWARD_WORD.search(stripped))
+    if furniture.DASHED_TITLE.match(stripped) and furniture.FORWARD_WORD.search(stripped):
+        return True
+    # Apple Mail's "Begin forwarded message:" in any language: a short line ending in a
+    # colon that names a forward, with header lines under it.
+    if (
+        len(stripped) <= 60
+        and stripped.endswith((":", "："))
+        and furniture.FORWARD_WORD.search(stripped)
+    ):
+        j = _skip_blank(lines, i + 1)
+        return j < len(lines) and bool(furniture.HEADER_KEY.match(lines[j].strip()))
+    return False
 
 
 def _is_quote_line(stripped: str) -> bool:

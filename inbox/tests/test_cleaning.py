@@ -261,13 +261,16 @@ def test_a_forward_keeps_the_forwarded_request_not_the_markers(subject, note, ma
     assert model_input(subject, body) == QUERY
 
 
-def test_an_outlook_header_block_is_a_forward_only_under_a_forward_subject():
+def test_a_note_that_only_points_below_reads_what_is_below_under_any_subject():
+    # Under "FW:" the header block introduces a forward; under "RE:" a quoted message.
+    # Either way "See below." says nothing, so the text under it is what the model reads.
     body = (
         "See below.\n\n________________________________\nFrom: Jane <jane@example.com>\n"
         f"Sent: 03 June 2024 10:15\nTo: support@lumenbank.example\nSubject: Card\n\n{QUERY}"
     )
     assert model_input("[EXTERNAL] FW: Card", body) == QUERY
-    assert model_input("RE: FW: Card", body) == "Card. See below."
+    assert model_input("RE: FW: Card", body) == QUERY
+    assert model_input("SV: Card", body.replace("See below.", "Se nedenfor.")) == QUERY
 
 
 def test_a_forward_is_classified_on_the_note_typed_above_it():
