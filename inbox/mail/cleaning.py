@@ -172,7 +172,7 @@ def _cut_signature(lines: list[str]) -> list[str]:
         if furniture.SIG_DELIMITER.match(stripped) or furniture.SEPARATOR.match(stripped):
             return _cut_signature(lines[:index])
         unlinked = furniture.LINKED.sub("", stripped).strip()
-        if len(unlinked) <= 70 and furniture.SENT_FROM.match(unlinked):
+        if len(unlinked) <= 100 and furniture.SENT_FROM.match(unlinked):
             return _cut_signature(lines[:index])
         if _is_valediction(stripped) and index > 0:
             # A postscript under the signature is the customer's again: keep it.

@@ -64,6 +64,8 @@ def split(lines: list[str], forwarded: bool) -> Split:
         if _is_quote_line(stripped):
             block, i = _take_quoted(lines, i)
             result.quoted = result.quoted or block
+            if _has_text(result.own) and _starts_a_message(block):
+                return result  # a whole quoted message under the reply: what follows is its end
             continue
         if _is_forward_marker(lines, i):
             result.forwarded = lines[_skip_headers(lines, i + 1) :]
@@ -156,6 +158,17 @@ def _is_attribution(text: str, starts_like_one: bool) -> bool:
     return False
 
 
+def _starts_a_message(block: list[str]) -> bool:
+    """Whether a quoted block is a whole earlier message: it opens with a forward line or
+    a header block, not with the sentence an inline reply answers."""
+    j = _skip_blank(block, 0)
+    return j < len(block) and (
+        _is_forward_marker(block, j)
+        or bool(header_block_end(block, j))
+        or bool(attribution_span(block, j))
+    )
+
+
 def _has_text(lines: list[str]) -> bool:
     return any(re.search(r"[^\W_]", line) for line in lines)
 
@@ -236,7 +249,7 @@ def _is_forward_marker(lines: list[str], i: int) -> bool:
         and furniture.FORWARD_WORD.search(stripped)
     ):
         j = _skip_blank(lines, i + 1)
-        return j < len(lines) and bool(furniture.HEADER_KEY.match(lines[j].strip()))
+        return j < len(lines) and bool(furniture.HEADER_KEY.match(lines[j].strip().lstrip("> ")))
     return False
 
 
