@@ -47,7 +47,7 @@ def model_input(subject: str, body_text: str, max_chars: int = 512) -> str:
     enquiry [Case 123]") or already said in the body; reply/forward prefixes are removed.
     If the rules leave nothing, the normalised raw body is used rather than nothing.
     """
-    topic = _strip_greeting_prefix(clean_subject(subject))
+    topic = _strip_greeting_prefix(clean_subject(subject), keep_bare=False)
     # "[EXTERNAL] Fwd: ..." is a forward; "Re: Fwd: ..." is a reply to one.
     outermost = re.sub(r"^\s*(?:\[[^\]]*\]\s*)+", "", subject or "")
     body = customer_text(body_text, forwarded=bool(furniture.FORWARD_SUBJECT.match(outermost)))
@@ -264,11 +264,12 @@ def _drop_greetings(lines: list[str]) -> list[str]:
         if _is_greeting_only(stripped):
             del kept[first]
             continue
-        # A greeting in front of the request on the same line stays ("Hi, is there a
-        # problem with the app?"): BANKING77's own queries start that way, so the model
-        # reads it, and cutting it lost the words of queries that begin "Hello I ...".
         shorter = furniture.PLEASANTRY.sub("", stripped)
-        if shorter == stripped or not shorter:
+        if not shorter:
+            del kept[first]
+            continue
+        shorter = _strip_greeting_prefix(shorter)
+        if shorter == stripped:
             return kept
         kept[first] = shorter
 
@@ -285,7 +286,7 @@ def _is_greeting_only(line: str) -> bool:
     return line.endswith((",", ":", "!")) and len(rest.split()) <= 4 and not re.search(r"\d", rest)
 
 
-def _strip_greeting_prefix(line: str) -> str:
+def _strip_greeting_prefix(line: str, keep_bare: bool = True) -> str:
     """ "Hi Sam, my card…" -> "my card…"; "Hi guys I lost…" -> "I lost…"."""
     match = furniture.GREETING_START.match(line)
     if not match:
@@ -293,15 +294,20 @@ def _strip_greeting_prefix(line: str) -> str:
     rest = line[match.end() :]
     # Punctuated: "Hi Sam, ...", "Dear Ms Smith - ...": the addressee may be names.
     punctuated = re.match(r"(?P<who>[^,!:;.?]{0,40}?)\s*(?:[,!:;.]|\s[-–—])\s+(?=\S)", rest)
+    bare = keep_bare and bool(furniture.BARE_GREETING.match(match.group(0)))
     if punctuated and _is_addressee(punctuated.group("who").strip(), allow_names=True):
+        if bare and punctuated.group("who").strip(" -").lower() in {"", "there"}:
+            return line  # see furniture.BARE_GREETING
         remainder = rest[punctuated.end() :]
     else:
         # Unpunctuated: only "Hi team I lost..." -- lower-case addressee words, then a new
         # sentence; "Hi Sam I lost" is left alone since "Sam I" cannot be split safely.
-        bare = re.match(r"(?P<who>(?:\s+[a-z]+){0,3}?)\s+(?=[A-Z])", rest)
-        if not bare or not _is_addressee(bare.group("who").strip(), allow_names=False):
+        unpunctuated = re.match(r"(?P<who>(?:\s+[a-z]+){0,3}?)\s+(?=[A-Z])", rest)
+        if not unpunctuated or not _is_addressee(unpunctuated.group("who").strip(), False):
             return line
-        remainder = rest[bare.end() :]
+        if bare and unpunctuated.group("who").strip().lower() in {"", "there"}:
+            return line  # see furniture.BARE_GREETING
+        remainder = rest[unpunctuated.end() :]
     return remainder if len(remainder.split()) >= 2 else line
 
 

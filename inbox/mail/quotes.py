@@ -29,6 +29,8 @@ from inbox.mail import furniture
 __all__ = ["Split", "split"]
 
 _DECORATION = " \t-=_*~"
+# Every attribution has one of these: a date or time, an address, a colon or a rule.
+_MAYBE_ATTRIBUTION = re.compile(r"[\d@:：]|--")
 _ANGLE_ADDRESS = re.compile(r"<[^<>\s]*@[^<>\s]*>|\S+@\S+\.\w+")
 _TIME = re.compile(r"\b\d{1,2}[:.h]\d{2}\b")
 _DATE = re.compile(
@@ -97,7 +99,7 @@ def attribution_span(lines: list[str], i: int) -> int:
     line i, or 0. Blank lines inside are allowed once the first line looks like the start
     of one (an opener word or a date)."""
     first = lines[i].strip()
-    if not first or len(first) > 400:
+    if not first or len(first) > 400 or not _MAYBE_ATTRIBUTION.search("".join(lines[i : i + 6])):
         return 0
     if first[-1] in ".?!" and not (furniture.WROTE_LINE.match(first) or "@" in first):
         return 0  # the customer's sentence right above an attribution is not part of it

@@ -182,10 +182,18 @@ def test_a_greeting_only_line_is_dropped(greeting):
     assert customer_text(f"{greeting}\n{QUERY}") == QUERY
 
 
-def test_a_greeting_in_front_of_the_request_on_the_same_line_stays():
+def test_a_greeting_that_addresses_someone_goes_but_the_request_stays():
+    assert customer_text(f"Hi Sam, {QUERY}") == QUERY
+    assert customer_text(f"Hello team I {QUERY[2:]}") == QUERY
+    assert customer_text(f"Dear Support, {QUERY}") == QUERY
+
+
+def test_a_bare_greeting_on_the_same_line_stays_as_banking77_writes_it():
     # BANKING77 has queries that start "Hi, ..." and "Hello I ...": the model reads them
     # that way, and cutting the greeting cost such queries their own words.
-    assert customer_text(f"Hi Sam, {QUERY}") == f"Hi Sam, {QUERY}"
+    assert customer_text("Hey, how do I top up by bank transfer?") == (
+        "Hey, how do I top up by bank transfer?"
+    )
     assert customer_text("Hello I changed my mind, refund please.") == (
         "Hello I changed my mind, refund please."
     )
@@ -273,6 +281,16 @@ def test_a_note_that_only_points_below_reads_what_is_below_under_any_subject():
     assert model_input("SV: Card", body.replace("See below.", "Se nedenfor.")) == QUERY
 
 
+def test_a_nudge_above_a_forward_is_the_note_the_thread_context_is_for():
+    # "Still not sorted" says something about the thread, not the request; the forwarded
+    # text is not read in its place (short replies get the thread's intent elsewhere).
+    body = (
+        "This is still not sorted, can you look again?\n\n---------- Forwarded message -----"
+        "----\nFrom: Jane <jane@example.com>\nDate: Mon, 3 Jun 2024 at 10:15\n\n" + QUERY
+    )
+    assert customer_text(body) == "This is still not sorted, can you look again?"
+
+
 def test_a_forward_is_classified_on_the_note_typed_above_it():
     forwarded = (
         "---------- Forwarded message ---------\nFrom: Lumen Bank <support@lumenbank.example>\n"
@@ -292,8 +310,7 @@ def test_a_forward_is_classified_on_the_note_typed_above_it():
         "Voir ci-dessous",
         "Zie hieronder.",
         "Se nedan.",
-        "This is still not sorted, can you look again?",
-        "Any update?",
+        "Forwarding this again as I have had no reply.",
     ],
 )
 def test_a_note_that_says_nothing_falls_back_to_the_forwarded_text(note):
