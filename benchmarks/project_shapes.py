@@ -368,7 +368,9 @@ def project_cases(queries: Sequence[str], labels: Sequence[str], seed: int) -> l
                 label,
                 family=kind,
                 lang="en",
-                post=kind,
+                # the generator forwards the customer's own earlier email under a note
+                # that says nothing ("FYI", "Resending this.")
+                post="forward-own" if kind == "forward" else kind,
                 group=container,
                 name=f"project-{i}",
             )
