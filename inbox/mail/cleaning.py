@@ -174,7 +174,7 @@ def _cut_signature(lines: list[str]) -> list[str]:
         unlinked = furniture.LINKED.sub("", stripped).strip()
         if len(unlinked) <= 100 and furniture.SENT_FROM.match(unlinked):
             return _cut_signature(lines[:index])
-        if _is_valediction(stripped) and index > 0:
+        if index > 0 and _is_valediction(stripped, lines[index + 1 :]):
             # A postscript under the signature is the customer's again: keep it.
             ps = next(
                 (j for j in range(index + 1, len(lines)) if furniture.POSTSCRIPT.match(lines[j])),
@@ -187,10 +187,24 @@ def _cut_signature(lines: list[str]) -> list[str]:
     return _cut_contact_block(lines)
 
 
-def _is_valediction(line: str) -> bool:
+def _is_valediction(line: str, rest: list[str] | None = None) -> bool:
+    """A closing: one VALEDICTION knows, or a short line with a closing's stem whose
+    following lines (``rest``) look like a signature."""
     # "Cheers 🎉", "/ Greetings", "- Thanks!": decoration around a closing is still one.
     core = re.sub(r"[^\w\s,.!'’-]+", " ", line).strip(" -–—~/,")
-    return bool(core) and bool(furniture.VALEDICTION.match(core))
+    if not core:
+        return False
+    if furniture.VALEDICTION.match(core):
+        return True
+    return (
+        rest is not None
+        and len(core.split()) <= 4
+        and len(core) <= 40
+        and core[-1:] not in "?:"
+        and not re.search(r"\d", core)
+        and bool(furniture.CLOSING_STEM.search(core))
+        and _looks_like_signature([r.strip() for r in rest if r.strip()])
+    )
 
 
 def _looks_like_signature(rest: list[str]) -> bool:

@@ -172,6 +172,18 @@ VALEDICTION = re.compile(
     r"[\s,.!:;/-]*(?-i:[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,2})?[\s,.!]*$",
     re.IGNORECASE,
 )
+# The stems closings are built from across the European languages ("Un cordiale saluto",
+# "Mit freundlichem Gruß", "Vänligen", "Ystävällisesti", "Mange hilsner", "Beste hilsen"):
+# a short line holding one, over a signature, is a closing even when its exact words are
+# not in VALEDICTION.
+CLOSING_STEM = re.compile(
+    r"(?:^|\s)(?:gr(?:ü|ue)(?:ß|ss)|salu[dt]|regard|h[äa]lsning|hilsen|hilsn|terveis|"
+    r"ystävällise|pozdr|poważ|szacun|cumpriment|abra[çc]|atenciosa|cordial|groet|v[äa]nlig|"
+    r"venlig|vennlig|wishes|thank|merci|danke|grazie|gracias|obrigad|bedankt|tack|takk|"
+    r"kiitos|dzi[ęe]k|cheers|sincere|respectful|saudaç|herzlich|freundlich|amicale|bises|"
+    r"baci|abbracci|kram|knus)",
+    re.IGNORECASE,
+)
 POSTSCRIPT = re.compile(r"^\s*p\.?\s?s\.?(?:[\s:.-]|$)", re.IGNORECASE)
 GREETING_WORD = (
     r"hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening|day)|morning|"

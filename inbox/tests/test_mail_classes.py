@@ -170,10 +170,22 @@ def test_mobile_footers_in_many_languages_even_right_under_the_text(footer):
         "--\nrick",
         "Atenciosamente,\nJoão Silva",
         "Met vriendelijke groet,\nJan de Vries",
+        # closings not in any word list, known by their stem over a signature
+        "Un cordiale saluto\nGiulia Bianchi",
+        "Mit freundlichem Gruß\nAnna Schmidt\nTel.: 030 1234567",
+        "Vänligen\nKarin Lindqvist\nMobil: 070-123 45 67",
+        "Mange hilsner\nMette",
+        "Ystävällisesti\nMatti\nPuh. 040 123 4567",
     ],
 )
 def test_sign_offs_in_many_languages(sign_off):
     assert customer_text(f"{ASK}\n\n{sign_off}") == ASK
+
+
+def test_a_short_last_paragraph_that_is_a_request_stays():
+    assert customer_text(f"{ASK}\n\nPlease block it.\n\nJane") == f"{ASK} Please block it."
+    thanks = "Thanks for the new card, but it still does not work."
+    assert customer_text(f"{ASK}\n\n{thanks}") == f"{ASK} {thanks}"
 
 
 @pytest.mark.parametrize(
