@@ -16,7 +16,7 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
 
 def _masked_exception(formatter: logging.Formatter, record: logging.LogRecord) -> str:
     # A traceback can quote the value that failed: a card number in a parse error, say.
-    from inbox.cleaning import mask_pii
+    from inbox.pii import mask_pii
 
     return mask_pii(formatter.formatException(record.exc_info))
 
@@ -59,7 +59,7 @@ class MaskPIIFilter(logging.Filter):
     writes them (an extra such as a parse defect or an error can quote a customer)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from inbox.cleaning import mask_pii
+        from inbox.pii import mask_pii
 
         message = record.getMessage()
         masked = mask_pii(message)

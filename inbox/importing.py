@@ -18,8 +18,8 @@ from typing import TextIO
 from tqdm import tqdm
 
 from inbox.ingest_raw import ingest_raw
+from inbox.mail.parsing import iter_messages
 from inbox.models import Email
-from inbox.parsing import iter_messages
 
 logger = logging.getLogger(__name__)
 

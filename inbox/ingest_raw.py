@@ -1,7 +1,7 @@
 """Raw RFC 5322 messages into cleaninbox: the one path shared by POST /api/emails/raw/,
 ``manage.py import_emails`` and the IMAP poller.
 
-``inbox.parsing`` reads whatever it can and lists what was wrong; this module decides
+``inbox.mail.parsing`` reads whatever it can and lists what was wrong; this module decides
 what is storable. A malformed message is stored with what could be read and its
 ``parse_defects`` set; only a message without a sender address, or without a subject
 and any readable text, is rejected, with a reason a person can act on.
@@ -17,8 +17,8 @@ from typing import Literal
 import nh3
 from django.conf import settings
 
+from inbox.mail.parsing import SYNTHETIC_ID_DOMAIN, ParsedEmail, parse_message
 from inbox.models import Email
-from inbox.parsing import SYNTHETIC_ID_DOMAIN, ParsedEmail, parse_message
 from inbox.services import IncomingEmail, ingest_email
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ def incoming_from_raw(
         attachments=[dict(a) for a in parsed.attachments],
         parse_defects=defects,
         source=source,
+        automatic=parsed.automatic,
     )
 
 

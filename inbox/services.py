@@ -42,6 +42,9 @@ class IncomingEmail:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     parse_defects: list[str] = field(default_factory=list)
     source: str = Email.Source.API
+    # Set by inbox.mail.automatic_reason for auto-replies, bounces and list mail: such an
+    # email is stored set aside, with this as its routing_reason, and never classified.
+    automatic: str = ""
 
 
 @dataclass
@@ -51,11 +54,9 @@ class IngestResult:
 
 
 def _model_input(subject: str, body_text: str, body_html: str) -> str:
-    from inbox.cleaning import model_input
-    from inbox.htmltext import html_to_text
+    from inbox.mail import model_input
 
-    text = body_text or (html_to_text(body_html) if body_html else "")
-    return model_input(subject, text)
+    return model_input(subject, body_text, body_html)
 
 
 def _thread_root(in_reply_to: str, references: Sequence[str]) -> Email | None:
@@ -94,6 +95,8 @@ def ingest_email(incoming: IncomingEmail) -> IngestResult:
                 parse_defects=list(incoming.parse_defects),
                 source=incoming.source,
                 received_at=incoming.received_at or timezone.now(),
+                status=Email.Status.SET_ASIDE if incoming.automatic else Email.Status.PENDING,
+                routing_reason=incoming.automatic,
             )
     except IntegrityError:
         # Another request stored the same Message-ID between our check and our insert.
@@ -105,7 +108,8 @@ def ingest_email(incoming: IncomingEmail) -> IngestResult:
         "email ingested",
         extra={"email_id": email.pk, "message_id": email.message_id, "source": email.source},
     )
-    queue_classification([email.pk])
+    if not incoming.automatic:
+        queue_classification([email.pk])
     return IngestResult("accepted", email)
 
 
@@ -222,7 +226,7 @@ def relabel_many(emails: Iterable[Email], new_intent: str, user: Any, via: str) 
 
 def requeue(emails: Iterable[Email]) -> int:
     """Send emails back to pending and queue them again (after a failure or a new model)."""
-    ids = [e.pk for e in emails if not e.is_corrected]
+    ids = [e.pk for e in emails if not e.is_corrected and e.status != Email.Status.SET_ASIDE]
     with transaction.atomic():
         Email.objects.filter(pk__in=ids).update(status=Email.Status.PENDING, last_error="")
         queue_classification(ids)

@@ -24,8 +24,8 @@ from tqdm import tqdm
 
 from classifier import artifact
 from inbox import intents
-from inbox.cleaning import mask_pii
 from inbox.models import Correction, Email
+from inbox.pii import mask_pii
 from mlops import data, gcs, registry
 from mlops.evaluation import (
     EvaluationReport,

@@ -9,6 +9,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from inbox import intents
+from inbox.mail import automatic_reason
 from inbox.models import Correction, Email
 from inbox.services import IncomingEmail
 
@@ -53,6 +54,14 @@ class EmailInSerializer(serializers.Serializer):
     body_html = SafeCharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     in_reply_to = SafeCharField(max_length=998, required=False, allow_blank=True, default="")
+    # The message's header fields, when the caller has them ({"Auto-Submitted":
+    # "auto-replied", "List-Id": "..."}): auto-replies, bounces and list mail are then set
+    # aside instead of classified. Optional; only a few names are read.
+    headers = serializers.DictField(
+        child=SafeCharField(max_length=2000, allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=dict,
+    )
 
     def _check_size(self, value: str) -> str:
         limit = settings.CLEANINBOX_MAX_BODY_BYTES
@@ -66,6 +75,11 @@ class EmailInSerializer(serializers.Serializer):
 
     def validate_body_html(self, value: str) -> str:
         return self._check_size(value)
+
+    def validate_headers(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 200:
+            raise serializers.ValidationError("At most 200 header fields.")
+        return value
 
     def validate_message_id(self, value: str) -> str:
         value = _MESSAGE_ID_WRAPPING.sub("", value)
@@ -92,7 +106,10 @@ class EmailInSerializer(serializers.Serializer):
         return attrs
 
     def to_incoming(self) -> IncomingEmail:
-        return IncomingEmail(**self.validated_data, source="api")
+        data = dict(self.validated_data)
+        headers = data.pop("headers", {})
+        automatic = automatic_reason(headers, data["sender"], data.get("subject", ""))
+        return IncomingEmail(**data, source="api", automatic=automatic)
 
 
 class TopIntentSerializer(serializers.Serializer):
@@ -144,6 +161,7 @@ class EmailSerializer(serializers.ModelSerializer):
             "url",
             "message_id",
             "status",
+            "routing_reason",
             "sender",
             "sender_name",
             "recipients",

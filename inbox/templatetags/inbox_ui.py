@@ -13,6 +13,16 @@ from inbox.models import Email
 register = template.Library()
 
 STATUS_LABELS = dict(Email.Status.choices)
+# Email.routing_reason codes as an agent reads them.
+REASON_LABELS = {
+    "auto_reply": "Auto-reply / out of office",
+    "bounce": "Bounce / delivery failure",
+    "mailing_list": "Mailing list / newsletter",
+    "not_english": "Not English",
+    "nothing_to_classify": "Nothing to classify",
+    "out_of_scope": "Outside the known intents",
+    "low_confidence": "Low confidence",
+}
 
 
 @register.filter
@@ -29,6 +39,12 @@ def intent_description(name: str) -> str:
 @register.filter
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    """`auto_reply` -> "Auto-reply / out of office"; unknown codes are shown as they are."""
+    return REASON_LABELS.get(code, (code or "").replace("_", " "))
 
 
 @register.filter

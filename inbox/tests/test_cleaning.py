@@ -1,4 +1,4 @@
-"""inbox.cleaning: the model sees what the customer wrote, not the email around it.
+"""inbox.mail.cleaning: the model sees what the customer wrote, not the email around it.
 
 Bodies are written the way mail clients write them (Gmail, Outlook, Apple Mail,
 Thunderbird, phones) around BANKING77 queries; the assertion is the query itself.
@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from inbox.cleaning import (
+from inbox.mail.cleaning import (
     clean_subject,
     customer_text,
     is_generic_subject,
@@ -18,7 +18,7 @@ from inbox.cleaning import (
     model_input,
     truncate,
 )
-from inbox.parsing import parse_message
+from inbox.mail.parsing import parse_message
 
 QUERY = "I still have not received my new card, it has been two weeks."
 
@@ -182,12 +182,23 @@ def test_a_greeting_only_line_is_dropped(greeting):
     assert customer_text(f"{greeting}\n{QUERY}") == QUERY
 
 
-def test_a_greeting_in_front_of_the_request_goes_but_the_request_stays():
+def test_a_greeting_that_addresses_someone_goes_but_the_request_stays():
     assert customer_text(f"Hi Sam, {QUERY}") == QUERY
     assert customer_text(f"Hello team I {QUERY[2:]}") == QUERY
-    assert (
-        customer_text("Hey, how do I top up by bank transfer?")
-        == "how do I top up by bank transfer?"
+    assert customer_text(f"Dear Support, {QUERY}") == QUERY
+
+
+def test_a_bare_greeting_on_the_same_line_stays_as_banking77_writes_it():
+    # BANKING77 has queries that start "Hi, ..." and "Hello I ...": the model reads them
+    # that way, and cutting the greeting cost such queries their own words.
+    assert customer_text("Hey, how do I top up by bank transfer?") == (
+        "Hey, how do I top up by bank transfer?"
+    )
+    assert customer_text("Hello I changed my mind, refund please.") == (
+        "Hello I changed my mind, refund please."
+    )
+    assert customer_text("Hi,  Is there any problem with app?\n--\nrick") == (
+        "Hi, Is there any problem with app?"
     )
 
 
@@ -207,7 +218,7 @@ def test_it_does_not_mistake_the_request_for_furniture():
         "Highly annoyed: my top-up failed again."
     )
     assert customer_text("Hi, thanks for the new card. How do I activate it?") == (
-        "thanks for the new card. How do I activate it?"
+        "Hi, thanks for the new card. How do I activate it?"
     )
     pasted = "I sent money yesterday.\nFrom: my current account\nTo: John, my landlord\nIt never arrived."
     assert customer_text(pasted) == " ".join(pasted.split())
@@ -258,21 +269,56 @@ def test_a_forward_keeps_the_forwarded_request_not_the_markers(subject, note, ma
     assert model_input(subject, body) == QUERY
 
 
-def test_an_outlook_header_block_is_a_forward_only_under_a_forward_subject():
+def test_a_note_that_only_points_below_reads_what_is_below_under_any_subject():
+    # Under "FW:" the header block introduces a forward; under "RE:" a quoted message.
+    # Either way "See below." says nothing, so the text under it is what the model reads.
     body = (
         "See below.\n\n________________________________\nFrom: Jane <jane@example.com>\n"
         f"Sent: 03 June 2024 10:15\nTo: support@lumenbank.example\nSubject: Card\n\n{QUERY}"
     )
     assert model_input("[EXTERNAL] FW: Card", body) == QUERY
-    assert model_input("RE: FW: Card", body) == "Card. See below."
+    assert model_input("RE: FW: Card", body) == QUERY
+    assert model_input("SV: Card", body.replace("See below.", "Se nedenfor.")) == QUERY
 
 
-def test_a_forward_keeps_what_was_typed_above_it_too():
+def test_a_nudge_above_a_forward_is_the_note_the_thread_context_is_for():
+    # "Still not sorted" says something about the thread, not the request; the forwarded
+    # text is not read in its place (short replies get the thread's intent elsewhere).
     body = (
-        "This is still not sorted, can you look again?\n\n---------- Forwarded message ---------\n"
+        "This is still not sorted, can you look again?\n\n---------- Forwarded message -----"
+        "----\nFrom: Jane <jane@example.com>\nDate: Mon, 3 Jun 2024 at 10:15\n\n" + QUERY
+    )
+    assert customer_text(body) == "This is still not sorted, can you look again?"
+
+
+def test_a_forward_is_classified_on_the_note_typed_above_it():
+    forwarded = (
+        "---------- Forwarded message ---------\nFrom: Lumen Bank <support@lumenbank.example>\n"
+        "Date: Mon, 3 Jun 2024 at 10:15\nSubject: Your transfer\n\n"
+        "Your transfer of 250 EUR has been sent and will arrive within two working days."
+    )
+    assert customer_text(f"{QUERY}\n\n{forwarded}") == QUERY
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "",
+        "FYI",
+        "See below.",
+        "Siehe unten.",
+        "Voir ci-dessous",
+        "Zie hieronder.",
+        "Se nedan.",
+        "Forwarding this again as I have had no reply.",
+    ],
+)
+def test_a_note_that_says_nothing_falls_back_to_the_forwarded_text(note):
+    body = (
+        f"{note}\n\n---------- Forwarded message ---------\n"
         f"From: Jane <jane@example.com>\nDate: Mon, 3 Jun 2024 at 10:15\nSubject: Card\n\n{QUERY}"
     )
-    assert customer_text(body) == f"This is still not sorted, can you look again? {QUERY}"
+    assert customer_text(body) == QUERY
 
 
 # --- subjects ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""inbox.parsing: raw bytes in, a ParsedEmail out, whatever shape the bytes are in.
+"""inbox.mail.parsing: raw bytes in, a ParsedEmail out, whatever shape the bytes are in.
 
 Messages are built with the standard library's EmailMessage around BANKING77 queries,
 or written out as bytes where the point is that they are malformed.
@@ -16,7 +16,7 @@ from email.mime.text import MIMEText
 
 import pytest
 
-from inbox.parsing import (
+from inbox.mail.parsing import (
     MAX_DEFECTS,
     SYNTHETIC_ID_DOMAIN,
     iter_eml_paths,

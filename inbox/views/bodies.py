@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import nh3
 
-from inbox.htmltext import html_to_text
+from inbox.mail.htmltext import html_to_text
 
 # The sanitised body goes into a sandboxed iframe (no scripts, unique origin). The CSP
 # also stops remote images and fonts: a tracking pixel must not learn that an agent

@@ -67,6 +67,12 @@ QUEUES: dict[str, Folder] = {
             "failed", "Failed", "The model could not classify these; pick an intent by hand.",
             Email.Status.FAILED,
         ),
+        _queue(
+            "automatic", "Automatic mail",
+            "Auto-replies, bounces and list mail: set aside, never sent to the model, "
+            "nothing to do. Pick an intent only if a person wrote one of them.",
+            Email.Status.SET_ASIDE,
+        ),
         _queue("all", "All mail", "Every email, whatever its status.", None),
     )
 }  # fmt: skip

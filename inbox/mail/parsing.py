@@ -26,7 +26,8 @@ from typing import Any, TypedDict
 
 import nh3
 
-from inbox.htmltext import html_to_text
+from inbox.mail.automatic import automatic_reason
+from inbox.mail.htmltext import html_to_text
 
 SYNTHETIC_ID_DOMAIN = "cleaninbox.invalid"
 MAX_DEFECTS = 50
@@ -81,6 +82,7 @@ class ParsedEmail:
     ``defects`` lists readable problems; a non-empty list means the message was malformed
     and what is here is a best effort. ``message_id_synthetic`` is True when the message
     had no usable Message-ID and ``message_id`` was derived from the raw bytes instead.
+    ``automatic`` names auto-replies, bounces and list mail (see inbox.mail.automatic).
     """
 
     sender: str = ""
@@ -97,6 +99,8 @@ class ParsedEmail:
     body_html: str = ""
     attachments: list[AttachmentInfo] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    # Why this is automatic mail (auto_reply, bounce, mailing_list), "" if a person wrote it.
+    automatic: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (date as an ISO string) for JSON fields and logs."""
@@ -226,6 +230,13 @@ def _read_headers(msg: Message, parsed: ParsedEmail) -> None:
     in_reply_to = _ANGLE_ID.findall(_header_text(msg, "in-reply-to", defects))
     parsed.in_reply_to = in_reply_to[0] if in_reply_to else None
     parsed.references = _ANGLE_ID.findall(_header_text(msg, "references", defects))
+    parsed.automatic = automatic_reason(_raw_header_items(msg), parsed.sender, parsed.subject)
+
+
+def _raw_header_items(msg: Message) -> list[tuple[str, str]]:
+    """(name, value) of every header as it stands, without parsing structured values:
+    the automatic-mail check only looks at a few names and keywords."""
+    return [(name, str(value)) for name, value in msg.raw_items()]
 
 
 def _read_date(msg: Message, defects: list[str]) -> datetime | None:

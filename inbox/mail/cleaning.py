@@ -5,7 +5,7 @@ furniture: greetings, signatures, phone numbers, legal disclaimers, quoted repli
 forwarding headers. ``model_input`` removes that furniture with small line rules, in
 this order: split off quoted and forwarded messages, drop external-mail banners, cut
 disclaimers, drop greetings, cut signatures, then put the subject in front when it adds
-something. The patterns themselves live in inbox.furniture.
+something. The patterns themselves live in inbox.mail.furniture.
 
 Why hand rules and not mail-parser-reply (1.36, MIT, one maintainer): on the 3,080
 email-shaped BANKING77 test queries of benchmarks/email_shapes.py it kept greetings,
@@ -19,9 +19,8 @@ Pure Python: no Django.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from inbox import furniture
+from inbox.mail import furniture, quotes
 from inbox.pii import mask_pii
 
 __all__ = [
@@ -48,7 +47,7 @@ def model_input(subject: str, body_text: str, max_chars: int = 512) -> str:
     enquiry [Case 123]") or already said in the body; reply/forward prefixes are removed.
     If the rules leave nothing, the normalised raw body is used rather than nothing.
     """
-    topic = _strip_greeting_prefix(clean_subject(subject))
+    topic = _strip_greeting_prefix(clean_subject(subject), keep_bare=False)
     # "[EXTERNAL] Fwd: ..." is a forward; "Re: Fwd: ..." is a reply to one.
     outermost = re.sub(r"^\s*(?:\[[^\]]*\]\s*)+", "", subject or "")
     body = customer_text(body_text, forwarded=bool(furniture.FORWARD_SUBJECT.match(outermost)))
@@ -104,128 +103,29 @@ def truncate(text: str, max_chars: int) -> str:
 # --- splitting a body into own text, quoted and forwarded messages ------------------------
 
 
-@dataclass
-class _Split:
-    own: list[str] = field(default_factory=list)
-    forwarded: list[str] | None = None
-    quoted: list[str] = field(default_factory=list)
-
-
 def _customer_lines(lines: list[str], forwarded: bool, depth: int) -> list[str]:
-    split = _split(lines, forwarded)
-    own = _clean_block(split.own)
-    if split.forwarded is not None and depth < 5:
-        inner = _customer_lines(split.forwarded, False, depth + 1)
-        own = [line for line in own if not furniture.FORWARD_NOTE.match(line.strip())]
-        return own + inner
-    if not own and split.quoted and depth < 5:
-        # Nothing typed above the quote: the quoted message is the only text there is.
-        return _customer_lines(split.quoted, False, depth + 1)
+    part = quotes.split(lines, forwarded)
+    own = _clean_block(part.own)
+    if part.forwarded is not None and depth < 5:
+        # A note above a forwarded message is the customer's request ("Why was I charged
+        # this?"); the forwarded text is only read when the note is empty or says nothing
+        # ("FYI", "see below").
+        note = [line for line in own if not _says_nothing(line)]
+        return note or _customer_lines(part.forwarded, False, depth + 1)
+    if part.quoted and depth < 5 and all(_says_nothing(line) for line in own):
+        # Nothing typed above the quote, or only "FYI": the quoted message is the text.
+        return _customer_lines(part.quoted, False, depth + 1)
     return own
 
 
-def _split(lines: list[str], forwarded: bool) -> _Split:
-    result = _Split()
-    i = 0
-    while i < len(lines):
-        stripped = lines[i].strip()
-        if stripped.startswith(">"):
-            block, i = _take_quoted(lines, i)
-            result.quoted = result.quoted or block
-            continue
-        if furniture.FORWARD_MARKER.match(stripped):
-            result.forwarded = lines[_skip_headers(lines, i + 1) :]
-            return result
-        span = _attribution_span(lines, i)
-        if span:
-            i = _skip_blank(lines, i + span)
-            if i < len(lines) and lines[i].lstrip().startswith(">"):
-                continue  # a quoted block follows; text after it is a bottom-posted reply
-            result.quoted = result.quoted or lines[i:]
-            return result
-        header_end = _header_block_end(lines, i)
-        if header_end:
-            if forwarded:
-                result.forwarded = lines[header_end:]
-            else:
-                result.quoted = result.quoted or lines[header_end:]
-            return result
-        if furniture.SEPARATOR.match(stripped):
-            # A rule line before a signature or a disclaimer, not customer text.
-            return result
-        result.own.append(lines[i])
-        i += 1
-    return result
-
-
-def _take_quoted(lines: list[str], i: int) -> tuple[list[str], int]:
-    block: list[str] = []
-    while i < len(lines) and (lines[i].lstrip().startswith(">") or not lines[i].strip()):
-        block.append(re.sub(r"^\s*> ?", "", lines[i]))
-        i += 1
-    return block, i
-
-
-def _skip_blank(lines: list[str], i: int) -> int:
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    return i
-
-
-def _skip_headers(lines: list[str], i: int) -> int:
-    i = _skip_blank(lines, i)
-    while i < len(lines) and furniture.HEADER_KEY.match(lines[i].strip()):
-        i += 1
-    return _skip_blank(lines, i)
-
-
-def _attribution_span(lines: list[str], i: int) -> int:
-    """Number of lines (1-3) of an "On <date>, <name> wrote:" line starting at i, or 0."""
-    if not lines[i].strip():
-        return 0
-    joined = ""
-    for span in range(1, 4):
-        if i + span > len(lines) or not lines[i + span - 1].strip():
-            return 0
-        joined = f"{joined} {lines[i + span - 1].strip()}".strip()
-        if not joined.endswith(":"):
-            continue
-        if furniture.WROTE_LINE.match(joined) and (
-            furniture.WROTE_OPENER.match(joined) or "@" in joined or re.search(r"\d", joined)
-        ):
-            return span
-        if furniture.VERBLESS_ATTRIBUTION.match(joined):
-            return span
-    return 0
-
-
-def _header_block_end(lines: list[str], i: int) -> int:
-    """Index after a header block that introduces a quoted or forwarded message
-    ("-----Original Message-----" and/or From:/Sent:/To:/Subject: lines, in any order)
-    starting at i, or 0 when there is none at i."""
-    stripped = lines[i].strip()
-    marker = bool(furniture.ORIGINAL_MARKER.match(stripped))
-    first = _skip_blank(lines, i + 1) if marker or furniture.SEPARATOR.match(stripped) else i
-    keys: set[str] = set()
-    has_digit = from_has_address = False
-    end = first
-    while end < len(lines) and end - first <= 8:
-        line = lines[end].strip()
-        match = furniture.HEADER_KEY.match(line)
-        if match:
-            key = match.group(1).lower()
-            keys.add(key)
-            has_digit = has_digit or bool(re.search(r"\d", line))
-            from_has_address = from_has_address or (key in furniture.FROM_KEYS and "@" in line)
-        elif line and not lines[end].startswith((" ", "\t")):  # folded values are indented
-            break
-        end += 1
-    # Clients write From, a date and To/Subject; a customer's pasted "From: my account /
-    # To: John" has neither a date nor an address and stays.
-    has_from = bool(keys & furniture.FROM_KEYS)
-    if has_from and ((len(keys) >= 3 and has_digit) or (len(keys) >= 2 and from_has_address)):
-        return _skip_blank(lines, end)
-    return _skip_headers(lines, i + 1) if marker else 0
+def _says_nothing(line: str) -> bool:
+    """True for a note that only points at what it forwards: "FYI", "See below.",
+    "Siehe unten", "Still not sorted, can you look again?", in any mix of sentences."""
+    sentences = re.split(r"(?<=[.!?])\s+|,\s+", line.strip())
+    return all(
+        not s.strip(".!?:;,-– ") or furniture.FORWARD_NOTE.match(s.strip(".!?:;,-– ") + ".")
+        for s in sentences
+    )
 
 
 # --- cleaning the customer's own block ---------------------------------------------------
@@ -238,7 +138,13 @@ def _clean_block(lines: list[str]) -> list[str]:
     # "Hi,\n\nTop Up Failed" must not leave a title-case request looking like a name.
     kept = _drop_greetings(text.split("\n"))
     kept = _cut_signature(kept)
-    return [line.strip() for line in kept if line.strip()]
+    return [line.strip() for line in kept if line.strip() and not _is_symbols_only(line)]
+
+
+def _is_symbols_only(line: str) -> bool:
+    # Tracking glyphs, emoji rows, "***" / "####": no letter or digit, and not a lone "?".
+    stripped = line.strip()
+    return bool(stripped) and not re.search(r"[^\W_]", stripped) and stripped not in {"?", "!"}
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -265,9 +171,10 @@ def _cut_signature(lines: list[str]) -> list[str]:
         stripped = line.strip()
         if furniture.SIG_DELIMITER.match(stripped) or furniture.SEPARATOR.match(stripped):
             return _cut_signature(lines[:index])
-        if len(stripped) <= 60 and furniture.SENT_FROM.match(stripped):
+        unlinked = furniture.LINKED.sub("", stripped).strip()
+        if len(unlinked) <= 100 and furniture.SENT_FROM.match(unlinked):
             return _cut_signature(lines[:index])
-        if furniture.VALEDICTION.match(stripped) and index > 0:
+        if index > 0 and _is_valediction(stripped, lines[index + 1 :]):
             # A postscript under the signature is the customer's again: keep it.
             ps = next(
                 (j for j in range(index + 1, len(lines)) if furniture.POSTSCRIPT.match(lines[j])),
@@ -278,6 +185,26 @@ def _cut_signature(lines: list[str]) -> list[str]:
                 return _cut_signature(lines[:index] + lines[ps:])
             return _cut_signature(lines[:index] + lines[index + 1 :])
     return _cut_contact_block(lines)
+
+
+def _is_valediction(line: str, rest: list[str] | None = None) -> bool:
+    """A closing: one VALEDICTION knows, or a short line with a closing's stem whose
+    following lines (``rest``) look like a signature."""
+    # "Cheers 🎉", "/ Greetings", "- Thanks!": decoration around a closing is still one.
+    core = re.sub(r"[^\w\s,.!'’-]+", " ", line).strip(" -–—~/,")
+    if not core:
+        return False
+    if furniture.VALEDICTION.match(core):
+        return True
+    return (
+        rest is not None
+        and len(core.split()) <= 4
+        and len(core) <= 40
+        and core[-1:] not in "?:"
+        and not re.search(r"\d", core)
+        and bool(furniture.CLOSING_STEM.search(core))
+        and _looks_like_signature([r.strip() for r in rest if r.strip()])
+    )
 
 
 def _looks_like_signature(rest: list[str]) -> bool:
@@ -351,7 +278,11 @@ def _drop_greetings(lines: list[str]) -> list[str]:
         if _is_greeting_only(stripped):
             del kept[first]
             continue
-        shorter = _strip_greeting_prefix(furniture.PLEASANTRY.sub("", stripped))
+        shorter = furniture.PLEASANTRY.sub("", stripped)
+        if not shorter:
+            del kept[first]
+            continue
+        shorter = _strip_greeting_prefix(shorter)
         if shorter == stripped:
             return kept
         kept[first] = shorter
@@ -361,10 +292,15 @@ def _is_greeting_only(line: str) -> bool:
     match = furniture.GREETING_START.match(line)
     if not match or len(line) > 60 or line.endswith("?"):
         return False
-    return _is_addressee(line[match.end() :].strip(" ,!.:;-"), allow_names=True)
+    rest = line[match.end() :].strip(" ,!.:;-")
+    if _is_addressee(rest, allow_names=True):
+        return True
+    # "Gentile servizio clienti,", "Kære kundeservice,": a greeting word, a few words and
+    # the comma or colon that ends a salutation, alone on its line.
+    return line.endswith((",", ":", "!")) and len(rest.split()) <= 4 and not re.search(r"\d", rest)
 
 
-def _strip_greeting_prefix(line: str) -> str:
+def _strip_greeting_prefix(line: str, keep_bare: bool = True) -> str:
     """ "Hi Sam, my card…" -> "my card…"; "Hi guys I lost…" -> "I lost…"."""
     match = furniture.GREETING_START.match(line)
     if not match:
@@ -372,15 +308,20 @@ def _strip_greeting_prefix(line: str) -> str:
     rest = line[match.end() :]
     # Punctuated: "Hi Sam, ...", "Dear Ms Smith - ...": the addressee may be names.
     punctuated = re.match(r"(?P<who>[^,!:;.?]{0,40}?)\s*(?:[,!:;.]|\s[-–—])\s+(?=\S)", rest)
+    bare = keep_bare and bool(furniture.BARE_GREETING.match(match.group(0)))
     if punctuated and _is_addressee(punctuated.group("who").strip(), allow_names=True):
+        if bare and punctuated.group("who").strip(" -").lower() in {"", "there"}:
+            return line  # see furniture.BARE_GREETING
         remainder = rest[punctuated.end() :]
     else:
         # Unpunctuated: only "Hi team I lost..." -- lower-case addressee words, then a new
         # sentence; "Hi Sam I lost" is left alone since "Sam I" cannot be split safely.
-        bare = re.match(r"(?P<who>(?:\s+[a-z]+){0,3}?)\s+(?=[A-Z])", rest)
-        if not bare or not _is_addressee(bare.group("who").strip(), allow_names=False):
+        unpunctuated = re.match(r"(?P<who>(?:\s+[a-z]+){0,3}?)\s+(?=[A-Z])", rest)
+        if not unpunctuated or not _is_addressee(unpunctuated.group("who").strip(), False):
             return line
-        remainder = rest[bare.end() :]
+        if bare and unpunctuated.group("who").strip().lower() in {"", "there"}:
+            return line  # see furniture.BARE_GREETING
+        remainder = rest[unpunctuated.end() :]
     return remainder if len(remainder.split()) >= 2 else line
 
 
