@@ -7,6 +7,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from classifier.routing import REASON_LABELS
 from inbox import intents
 from inbox.models import Email
 
@@ -29,6 +30,12 @@ def intent_description(name: str) -> str:
 @register.filter
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    """`not_english` -> "Not English"; codes without a label read as words; "" -> ""."""
+    return REASON_LABELS.get(code) or (code or "").replace("_", " ").capitalize()
 
 
 @register.filter
