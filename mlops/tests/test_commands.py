@@ -123,7 +123,9 @@ def test_evaluate_model_defaults_to_the_active_version(baseline_artifact, bankin
         f"(upper bound {row.promised_error:.2%})" in out
     )
     routed = row.test_routing
-    assert f"measured, test: {routed['coverage']:.1%} auto-routed, {routed['error']:.2%} wrong" in out
+    assert (
+        f"measured, test: {routed['coverage']:.1%} auto-routed, {routed['error']:.2%} wrong" in out
+    )
     assert f"measured, test, email-shaped: {routed['email_coverage']:.1%} auto-routed" in out
     assert 0.3 < routed["email_coverage"] < 1 and routed["email_error"] < 0.05
     assert (settings.CLEANINBOX_REPORTS_DIR / "evaluated" / "selective.png").is_file()
