@@ -79,11 +79,16 @@ class UnusableModel(Exception):
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's answer: the top label, its probability and the top-k alternatives."""
+    """One text's answer: the top label, its probability and the top-k alternatives.
+
+    ``energy`` is ``-T·logsumexp(logits / T)``: high when no intent's score stands out, the
+    out-of-scope signal classifier.routing uses.
+    """
 
     label: str
     confidence: float
     top_k: list[tuple[str, float]]
+    energy: float | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -92,6 +97,13 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def energy(scaled_logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """``-T·logsumexp(z)`` per row of temperature-scaled logits ``z`` (Liu et al., 2020)."""
+    top = scaled_logits.max(axis=1)
+    lse = top + np.log(np.exp(scaled_logits - top[:, None]).sum(axis=1))
+    return -temperature * lse
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -147,14 +159,22 @@ class Classifier(abc.ABC):
         return softmax(np.asarray(self.logits(texts), dtype=np.float64) / self.temperature)
 
     def predict(self, texts: Sequence[str], k: int = 3) -> list[Prediction]:
-        """The top label and the top-k alternatives for each text."""
-        probs = self.predict_proba(texts)
+        """The top label, the top-k alternatives and the energy score for each text."""
+        if not texts:
+            return []
+        scaled = np.asarray(self.logits(texts), dtype=np.float64) / self.temperature
+        probs = softmax(scaled)
+        energies = energy(scaled, self.temperature)
         labels = self.labels
         out = []
-        for row in probs:
+        for row, row_energy in zip(probs, energies, strict=True):
             order = np.argsort(-row)[:k]
             top = [(labels[i], float(row[i])) for i in order]
-            out.append(Prediction(label=top[0][0], confidence=top[0][1], top_k=top))
+            out.append(
+                Prediction(
+                    label=top[0][0], confidence=top[0][1], top_k=top, energy=float(row_energy)
+                )
+            )
         return out
 
 

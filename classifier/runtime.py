@@ -62,6 +62,16 @@ def review_threshold(model: artifact.Classifier) -> float:
     return threshold_for(model.threshold)
 
 
+def energy_limit(model: artifact.Classifier) -> float | None:
+    """Energy score above which an email is outside the known intents (None: no check).
+
+    Stored with the version (a quantile of in-scope validation scores); a version made
+    before it existed routes on confidence alone.
+    """
+    value = model.metadata.get("energy_limit")
+    return None if value is None else float(value)
+
+
 def threshold_for(version_threshold: float | None) -> float:
     """The routing rule: CLEANINBOX_REVIEW_THRESHOLD, else the version's recommended
     threshold, else 0.5. The overview's statistics apply the same rule."""

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from classifier import runtime
+from classifier import routing, runtime
 from inbox.models import Email
 
 logger = logging.getLogger(__name__)
@@ -28,14 +28,18 @@ def classify_emails(email_ids: Sequence[int]) -> int:
         return 0
     model = runtime.active_classifier()
     if model is None:
-        logger.warning("no usable model; emails stay pending", extra={"email_ids": [e.pk for e in emails]})
+        logger.warning(
+            "no usable model; emails stay pending", extra={"email_ids": [e.pk for e in emails]}
+        )
         return 0
     threshold = runtime.review_threshold(model)
+    energy_limit = runtime.energy_limit(model)
     batch = settings.CLEANINBOX_PREDICT_BATCH
     done = 0
     for start in range(0, len(emails), batch):
         chunk = emails[start : start + batch]
         predictions = model.predict([e.classifier_text for e in chunk], k=3)
+        threads = thread_contexts(chunk)
         now = timezone.now()
         with transaction.atomic():
             # Re-check under lock: an agent may have corrected one while we predicted.
@@ -49,22 +53,29 @@ def classify_emails(email_ids: Sequence[int]) -> int:
                 row = fresh.get(email.pk)
                 if row is None:
                     continue
-                row.intent = row.predicted_intent = pred.label
+                text = email.classifier_text
+                decision = routing.decide(
+                    text, pred.label, pred.confidence, threshold,
+                    language=routing.identify_language(text),
+                    energy=pred.energy, energy_limit=energy_limit,
+                    thread=threads.get(email.thread_root_id),
+                )  # fmt: skip
+                row.intent = decision.intent
+                row.predicted_intent = pred.label
                 row.confidence = pred.confidence
                 row.top_k = [{"intent": label, "probability": p} for label, p in pred.top_k]
                 row.model_version = model.version
                 row.classified_at = now
                 row.attempts += 1
                 row.last_error = ""
-                row.status = (
-                    Email.Status.CLASSIFIED if pred.confidence >= threshold else Email.Status.NEEDS_REVIEW
-                )
+                row.status = decision.status
+                row.routing_reason = decision.reason
                 row.save(
                     update_fields=[
                         "intent", "predicted_intent", "confidence", "top_k", "model_version",
-                        "classified_at", "attempts", "last_error", "status",
+                        "classified_at", "attempts", "last_error", "status", "routing_reason",
                     ]
-                )
+                )  # fmt: skip
                 done += 1
                 logger.info(
                     "email classified",
@@ -73,10 +84,24 @@ def classify_emails(email_ids: Sequence[int]) -> int:
                         "intent": pred.label,
                         "confidence": round(pred.confidence, 4),
                         "status": row.status,
+                        "routing_reason": row.routing_reason,
                         "model_version": model.version,
                     },
                 )
     return done
+
+
+def thread_contexts(emails: Sequence[Email]) -> dict[int, routing.Thread]:
+    """thread_root id -> the root's intent and subject, for roots whose intent is settled
+    (routed by the model or set by an agent); one query for a whole batch."""
+    root_ids = {e.thread_root_id for e in emails if e.thread_root_id}
+    if not root_ids:
+        return {}
+    roots = Email.objects.filter(pk__in=root_ids, status=Email.Status.CLASSIFIED).exclude(intent="")
+    return {
+        pk: routing.Thread(intent=intent, subject=subject)
+        for pk, intent, subject in roots.values_list("pk", "intent", "subject")
+    }
 
 
 def mark_failed(email_ids: Sequence[int], error: str) -> None:

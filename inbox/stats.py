@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from classifier import routing as rules
 from classifier.runtime import threshold_for
 from inbox import intents
 from inbox.models import Correction, Email
@@ -127,11 +128,17 @@ class Routing:
         return self.auto_routed / self.total if self.total else None
 
 
+CONTENT_REASONS = (rules.NOT_ENGLISH, rules.NOTHING_TO_CLASSIFY, rules.OUT_OF_SCOPE)
+
+
 def routing(since: datetime) -> Routing:
     """Routing decisions for emails the model classified since ``since``.
 
     The status cannot tell (a corrected email is "classified" whichever way it came), so
-    the decision is recomputed: confidence against the threshold its model version used.
+    the decision is recomputed: confidence against the threshold its model version used,
+    except that mail sent to review for its content (not English, nothing to classify,
+    out of scope) was not routed however sure the model was, and a short reply routed on
+    its thread's intent was, however unsure.
     """
     classified = Email.objects.filter(classified_at__gte=since, confidence__isnull=False)
     versions = classified.order_by().values_list("model_version", flat=True).distinct()
@@ -141,9 +148,10 @@ def routing(since: datetime) -> Routing:
     routed = review = 0
     for version in versions:
         threshold = routing_threshold(thresholds.get(version))
+        sure = Q(confidence__gte=threshold) & ~Q(routing_reason__in=CONTENT_REASONS)
+        routed_q = sure | Q(routing_reason=rules.FROM_THREAD)
         counts = classified.filter(model_version=version).aggregate(
-            routed=Count("id", filter=Q(confidence__gte=threshold)),
-            review=Count("id", filter=Q(confidence__lt=threshold)),
+            routed=Count("id", filter=routed_q), review=Count("id", filter=~routed_q)
         )
         routed += counts["routed"]
         review += counts["review"]

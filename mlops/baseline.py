@@ -10,10 +10,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from classifier.artifact import write_artifact
+from classifier.artifact import energy, write_artifact
 from classifier.baseline import PIPELINE_FILE, TfidfClassifier, build_pipeline
 from mlops import data
 from mlops.evaluation import evaluate, fit_temperature
+from mlops.thresholds import RULE, energy_limit
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ def train_baseline(data_dir: Path, model_dir: Path, *, progress: bool = True) ->
     meta.update(
         temperature=temperature,
         threshold=report.threshold,
+        threshold_rule=RULE,
+        energy_limit=energy_limit(energy(val_logits / temperature, temperature)),
         metrics={"validation": report.headline()},
         training_seconds=round(time.monotonic() - started, 1),
     )
@@ -54,6 +57,10 @@ def train_baseline(data_dir: Path, model_dir: Path, *, progress: bool = True) ->
     )
     logger.info(
         "baseline trained",
-        extra={"model_version": version, "val_accuracy": round(report.accuracy, 4), "seconds": meta["training_seconds"]},
+        extra={
+            "model_version": version,
+            "val_accuracy": round(report.accuracy, 4),
+            "seconds": meta["training_seconds"],
+        },
     )
     return path

@@ -5,7 +5,8 @@ Given the label names, the true labels and a probability matrix ``(n, n_labels)`
 calibration (ECE with reliability bins, NLL, Brier) and the selective-prediction curve:
 for each confidence threshold, the share of emails that would be routed automatically
 and the error among them. The recommended threshold is the lowest one whose error stays
-within ``target_error``, i.e. the one that routes the most emails automatically.
+within ``target_error`` *with probability 1 - delta* (an upper confidence bound on the
+error, see mlops.thresholds), not merely on the examples at hand.
 
 Pick the temperature (``fit_temperature``) and the threshold on the validation split, then
 report test numbers at that threshold (``evaluate(..., threshold=...)``): choosing either
@@ -26,6 +27,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+from mlops.thresholds import CANDIDATES, DEFAULT_DELTA, Guarantee, choose_threshold
 
 ECE_BINS = 15
 TOP_CONFUSIONS = 10
@@ -101,11 +104,18 @@ class EvaluationReport:
     reliability: list[ReliabilityBin]
     selective: list[OperatingPoint]
     confusion_matrix: list[list[int]] = field(repr=False)
+    # The recommended threshold's promise: error ≤ bound ≤ target with probability 1 - delta.
+    guarantee: Guarantee | None = None
 
     @property
     def threshold(self) -> float | None:
         """The recommended auto-route threshold, or None if no threshold meets the target."""
         return self.recommended.threshold if self.recommended else None
+
+    @property
+    def promised_error(self) -> float | None:
+        """The upper confidence bound on the error among routed emails at the threshold."""
+        return self.guarantee.bound if self.guarantee else None
 
     def headline(self) -> dict[str, Any]:
         """The scalar metrics only: stored with a model version, logged, shown in the UI."""
@@ -124,6 +134,8 @@ class EvaluationReport:
             "at_threshold": given.threshold if given else None,
             "at_threshold_coverage": given.coverage if given else None,
             "at_threshold_error": given.error if given else None,
+            "promised_error": self.promised_error,
+            "threshold_delta": self.guarantee.delta if self.guarantee else None,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +154,7 @@ class EvaluationReport:
                 "confusions": [Confusion(**d) for d in data["confusions"]],
                 "reliability": [ReliabilityBin(**d) for d in data["reliability"]],
                 "selective": [OperatingPoint(**d) for d in data["selective"]],
+                "guarantee": Guarantee(**data["guarantee"]) if data.get("guarantee") else None,
             }
         )
 
@@ -190,12 +203,15 @@ def evaluate(
     probs: np.ndarray,
     target_error: float = 0.02,
     threshold: float | None = None,
+    delta: float = DEFAULT_DELTA,
 ) -> EvaluationReport:
     """Measure quality, calibration and auto-routing from predicted probabilities.
 
     ``y_true`` holds label names or indices into ``labels``. ``probs`` rows must be
     probability distributions over ``labels`` (apply the temperature first). Pass the
-    ``threshold`` chosen on validation to report test coverage and error at it.
+    ``threshold`` chosen on validation to report test coverage and error at it. The
+    recommended threshold keeps the error within ``target_error`` with probability
+    ``1 - delta`` (mlops.thresholds).
     """
     labels = list(labels)
     p = _check_probs(probs, len(labels))
@@ -206,6 +222,7 @@ def evaluate(
     everyone = np.arange(len(labels))
 
     selective = [_operating_point(t, confidence, correct) for t in THRESHOLD_GRID]
+    guarantee = choose_threshold(confidence, correct, CANDIDATES, target_error, delta)
     matrix = confusion_matrix(y, predicted, labels=everyone)
     reliability = _reliability(confidence, correct)
     return EvaluationReport(
@@ -217,7 +234,9 @@ def evaluate(
         brier=float(((p - np.eye(len(labels))[y]) ** 2).sum(axis=1).mean()),
         ece=_ece(reliability, len(y)),
         target_error=target_error,
-        recommended=_recommend(selective, target_error),
+        recommended=None
+        if guarantee is None
+        else _operating_point(guarantee.threshold, confidence, correct),
         at_threshold=None
         if threshold is None
         else _operating_point(threshold, confidence, correct),
@@ -226,6 +245,7 @@ def evaluate(
         reliability=reliability,
         selective=selective,
         confusion_matrix=matrix.tolist(),
+        guarantee=guarantee,
     )
 
 
@@ -316,14 +336,6 @@ def _operating_point(
     )
 
 
-def _recommend(curve: list[OperatingPoint], target_error: float) -> OperatingPoint | None:
-    """The lowest threshold whose routed error meets the target: maximum coverage."""
-    for point in curve:  # ascending thresholds, so coverage only falls as we go
-        if point.error is not None and point.error <= target_error + _THRESHOLD_TOLERANCE:
-            return point
-    return None
-
-
 # --- output -----------------------------------------------------------------------------
 
 
@@ -334,6 +346,12 @@ def format_summary(report: EvaluationReport, weakest: int = 5, confused: int = 5
         f"calibration: ECE {report.ece:.1%} · NLL {report.nll:.3f} · Brier {report.brier:.3f}",
         _routing_line("recommended", report.recommended, report.target_error),
     ]
+    if report.guarantee is not None:
+        g = report.guarantee
+        lines.append(
+            f"  promised: error among auto-routed ≤ {g.bound:.2%} with probability "
+            f"{1 - g.delta:.0%} (Clopper–Pearson bound on {g.routed:,} routed of {g.n:,})"
+        )
     if report.at_threshold is not None:
         lines.append(_routing_line("at given", report.at_threshold, report.target_error))
     weak = sorted(report.per_intent, key=lambda s: (s.f1, s.label))[:weakest]

@@ -210,8 +210,8 @@ def _validation_split(source: artifact.Classifier, data_dir: Path) -> tuple[list
 def _metadata(source: TransformerClassifier, version: str, quantize: bool) -> dict[str, Any]:
     """The new version's metadata: the source's labels, calibration and provenance."""
     meta = source.metadata
-    keep = ("labels", "temperature", "threshold", "config", "base_model", "transformer",
-            "data_manifest_sha256", "training_examples")  # fmt: skip
+    keep = ("labels", "temperature", "threshold", "threshold_rule", "energy_limit", "config",
+            "base_model", "transformer", "data_manifest_sha256", "training_examples")  # fmt: skip
     return {
         **{key: meta[key] for key in keep if key in meta},
         "version": version,

@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +26,10 @@ from classifier import artifact
 from inbox import intents
 from inbox.models import Correction, Email
 from inbox.pii import mask_pii
-from mlops import data, gcs, registry
+from mlops import data, gcs, registry, thresholds
 from mlops.evaluation import (
     EvaluationReport,
+    OperatingPoint,
     evaluate,
     fit_temperature,
     format_summary,
@@ -66,6 +67,8 @@ class Evaluation:
     serving_threshold: float | None
     report_dir: Path
     notes: list[str] = field(default_factory=list)
+    promise: dict = field(default_factory=dict)  # validation headline: the promise made there
+    email_shaped: OperatingPoint | None = None
 
     def summary(self) -> str:
         """The lines evaluate_model and train_model --evaluate print."""
@@ -75,8 +78,28 @@ class Evaluation:
             f"serving threshold (chosen on validation): {_fmt(self.serving_threshold)}; "
             f"test-recommended would be {_fmt(self.report.threshold)} (not used)"
         )
+        lines += self._promise_lines()
         lines.append(f"report and plots: {self.report_dir}")
         return "\n".join(lines)
+
+    def _promise_lines(self) -> list[str]:
+        bound, delta = self.promise.get("promised_error"), self.promise.get("threshold_delta")
+        target = self.promise.get("target_error", self.report.target_error)
+        if bound is None or delta is None:
+            lines = [f"promise: none (no threshold keeps the error within {target:.1%})"]
+        else:
+            lines = [
+                f"promise (validation): error among auto-routed ≤ {target:.1%} with probability "
+                f"{1 - delta:.0%} (upper bound {bound:.2%})"
+            ]
+        for name, point in (
+            ("test", self.report.at_threshold),
+            ("test, email-shaped", self.email_shaped),
+        ):
+            if point is not None:
+                error = "n/a" if point.error is None else f"{point.error:.2%}"
+                lines.append(f"measured, {name}: {point.coverage:.1%} auto-routed, {error} wrong")
+        return lines
 
 
 def _fmt(value: float | None) -> str:
@@ -149,7 +172,10 @@ def _same_validation_data(a: ModelVersion, b: ModelVersion) -> bool:
 
 
 def evaluate_version(
-    version: str | None = None, data_dir: Path | None = None, progress: bool = True
+    version: str | None = None,
+    data_dir: Path | None = None,
+    progress: bool = True,
+    email_shape: Callable[[list[str]], list[str]] | None = None,
 ) -> Evaluation:
     """Evaluate a version (default: the active one) on the held-out test split.
 
@@ -157,7 +183,8 @@ def evaluate_version(
     artifact lacks one); coverage and error are reported at the threshold chosen on
     validation, which stays the version's serving threshold. Writes report.json and the
     PNGs into CLEANINBOX_REPORTS_DIR/<version>/ and stores the test headline with the
-    version (metadata.json and the registry row).
+    version (metadata.json and the registry row). ``email_shape`` turns test queries into
+    the cleaned text of emails built around them; routing is measured on those too.
     """
     row = _version_or_active(version)
     data_dir = Path(data_dir or settings.CLEANINBOX_DATA_DIR)
@@ -177,6 +204,10 @@ def evaluate_version(
     probs = predict_proba(model, texts, progress=progress, desc=f"test {row.version}")
     report = evaluate(labels, y, probs, target_error=target, threshold=threshold)
     report_dir = _write_report(report, Path(settings.CLEANINBOX_REPORTS_DIR) / row.version)
+    shaped = None
+    if email_shape is not None:
+        shaped_probs = predict_proba(model, email_shape(texts), progress, "test, email-shaped")
+        shaped = evaluate(labels, y, shaped_probs, target_error=target, threshold=threshold)
 
     metrics = {**(model.metadata.get("metrics") or {}), **meta_changes.pop("metrics", {})}
     metrics["test"] = {
@@ -184,43 +215,60 @@ def evaluate_version(
         "data_manifest_sha256": manifest["manifest_sha256"],
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if shaped is not None and shaped.at_threshold is not None:
+        metrics["test"]["email_shaped_accuracy"] = shaped.accuracy
+        metrics["test"]["email_shaped_coverage"] = shaped.at_threshold.coverage
+        metrics["test"]["email_shaped_error"] = shaped.at_threshold.error
     artifact.update_metadata(path, metrics=metrics, **meta_changes)
     registry.register(path)
     logger.info(
         "model evaluated on test",
         extra={"model_version": row.version, "accuracy": round(report.accuracy, 4)},
     )
-    return Evaluation(row.version, report, threshold, report_dir, notes)
+    return Evaluation(
+        row.version, report, threshold, report_dir, notes,
+        promise=metrics.get("validation") or {},
+        email_shaped=shaped.at_threshold if shaped is not None else None,
+    )  # fmt: skip
 
 
 def _calibrate_on_validation(
     model: artifact.Classifier, data_dir: Path, progress: bool, notes: list[str]
 ) -> dict:
-    """Fit the temperature and pick the threshold on validation when the artifact lacks them.
+    """Fit the temperature, pick the threshold and the out-of-scope limit on validation
+    when the artifact lacks them or chose its threshold by an older rule.
 
     Updates ``model.metadata`` in place and returns the metadata changes to store.
     """
     meta = model.metadata
     has_temperature = meta.get("temperature") is not None
     has_validation = bool((meta.get("metrics") or {}).get("validation"))
-    if has_temperature and has_validation:
+    current = meta.get("threshold_rule") == thresholds.RULE and meta.get("energy_limit") is not None
+    if has_temperature and has_validation and current:
         return {}
     texts, y = data.load_split(data_dir, "validation")
     changes: dict = {}
+    logits = np.concatenate(
+        [model.logits(texts[i : i + PREDICT_CHUNK]) for i in range(0, len(texts), PREDICT_CHUNK)]
+    ).astype(np.float64)
     if not has_temperature:
-        logits = np.concatenate(
-            [
-                model.logits(texts[i : i + PREDICT_CHUNK])
-                for i in range(0, len(texts), PREDICT_CHUNK)
-            ]
-        )
         index = {name: i for i, name in enumerate(model.labels)}
         changes["temperature"] = meta["temperature"] = fit_temperature(
             logits, [index[label] for label in y]
         )
         notes.append(f"fitted temperature {changes['temperature']:.3f} on validation")
-    report = evaluate(model.labels, y, predict_proba(model, texts, progress, "validation"))
+    scaled = logits / model.temperature
+    report = evaluate(model.labels, y, artifact.softmax(scaled))
+    if has_validation and not current:
+        notes.append(
+            f"threshold re-chosen with a bound ({thresholds.RULE}): "
+            f"{_fmt(meta.get('threshold'))} → {_fmt(report.threshold)}"
+        )
     changes["threshold"] = meta["threshold"] = report.threshold
+    changes["threshold_rule"] = meta["threshold_rule"] = thresholds.RULE
+    changes["energy_limit"] = meta["energy_limit"] = thresholds.energy_limit(
+        artifact.energy(scaled, model.temperature)
+    )
     changes["metrics"] = {"validation": report.headline()}
     notes.append("measured validation and chose the threshold on it")
     return changes

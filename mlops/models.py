@@ -46,6 +46,31 @@ class ModelVersion(models.Model):
     def validation_accuracy(self) -> float | None:
         return self.validation_metrics.get("accuracy")
 
+    # The auto-routing promise, made on validation, and what test measured at its threshold.
+    @property
+    def target_error(self) -> float | None:
+        return self.validation_metrics.get("target_error")
+
+    @property
+    def promised_error(self) -> float | None:
+        """Upper confidence bound on the error among auto-routed emails (validation)."""
+        return self.validation_metrics.get("promised_error")
+
+    @property
+    def promise_probability(self) -> float | None:
+        delta = self.validation_metrics.get("threshold_delta")
+        return None if delta is None else 1 - delta
+
+    @property
+    def test_routing(self) -> dict[str, float | None]:
+        """Share auto-routed and error among them on test, bare and email-shaped."""
+        m = self.test_metrics
+        return {
+            "coverage": m.get("at_threshold_coverage"),
+            "error": m.get("at_threshold_error"),
+            "email_coverage": m.get("email_shaped_coverage"),
+            "email_error": m.get("email_shaped_error"),
+        }
 
 class DriftRun(models.Model):
     """One drift check of one window of recent mail (see mlops.drift for the checks)."""

@@ -46,7 +46,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from classifier.artifact import write_artifact  # noqa: E402
+from classifier.artifact import energy, write_artifact  # noqa: E402
 from classifier.transformer import (  # noqa: E402
     PooledClassifier,
     TransformerClassifier,
@@ -59,6 +59,7 @@ from classifier.transformer import (  # noqa: E402
 from mlops import data  # noqa: E402
 from mlops.config import ExperimentConfig  # noqa: E402
 from mlops.evaluation import evaluate, fit_temperature, softmax  # noqa: E402
+from mlops.thresholds import RULE, energy_limit  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ def train(
             "labels": labels,
             "temperature": temperature,
             "threshold": report.threshold,
+            "threshold_rule": RULE,
+            "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
             "metrics": {"validation": report.headline()},
             "config": config.to_dict(),
             "base_model": config.base_model,

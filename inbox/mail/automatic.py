@@ -24,11 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from inbox.reasons import AUTO_REPLY, BOUNCE, MAILING_LIST
+
 __all__ = ["AUTO_REPLY", "BOUNCE", "MAILING_LIST", "automatic_reason"]
 
-AUTO_REPLY = "auto_reply"
-BOUNCE = "bounce"
-MAILING_LIST = "mailing_list"
 
 _BOUNCE_SENDER = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
 _BOUNCE_SUBJECT = re.compile(

@@ -7,24 +7,12 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
-from inbox import intents
+from inbox import intents, reasons
 from inbox.models import Email
 
 register = template.Library()
 
 STATUS_LABELS = dict(Email.Status.choices)
-# Email.routing_reason codes as an agent reads them.
-REASON_LABELS = {
-    "auto_reply": "Auto-reply / out of office",
-    "bounce": "Bounce / delivery failure",
-    "mailing_list": "Mailing list / newsletter",
-    "not_english": "Not English",
-    "nothing_to_classify": "Nothing to classify",
-    "out_of_scope": "Outside the known intents",
-    "low_confidence": "Low confidence",
-}
-
-
 @register.filter
 def intent_title(name: str) -> str:
     """`card_arrival` -> "Card arrival"; "" -> "" (unknown names are shown as they are)."""
@@ -43,8 +31,8 @@ def status_label(status: str) -> str:
 
 @register.filter
 def reason_label(code: str) -> str:
-    """`auto_reply` -> "Auto-reply / out of office"; unknown codes are shown as they are."""
-    return REASON_LABELS.get(code, (code or "").replace("_", " "))
+    """`not_english` -> "Not English"; codes without a label read as words; "" -> ""."""
+    return reasons.label(code)
 
 
 @register.filter

@@ -40,7 +40,7 @@ def test_it_classifies_with_intent_confidence_top3_version_and_time(active_model
 
 @pytest.mark.django_db
 def test_a_low_confidence_email_goes_to_needs_review(active_model, settings):
-    vague = EmailFactory(subject="", body_text="hello, question")
+    vague = EmailFactory(subject="", body_text="help with card payment")
     clear = EmailFactory(subject="", body_text=CARD_ARRIVAL)
     for email in (vague, clear):
         email.model_input = ""
@@ -52,6 +52,7 @@ def test_a_low_confidence_email_goes_to_needs_review(active_model, settings):
     assert vague.confidence < 0.6
     assert vague.status == Email.Status.NEEDS_REVIEW
     assert vague.intent  # the guess is kept for the agent to confirm or fix
+    assert vague.routing_reason == "low_confidence"
     assert clear.status == Email.Status.CLASSIFIED
 
 

@@ -117,3 +117,30 @@ def test_untrusted_text_never_reaches_the_chart_unescaped():
 
     svg = charts.stacked_bars(["<x>"], [charts.Series("<script>", [3], "#000")])
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;x&gt;" in svg
+
+
+def test_the_model_card_shows_the_routing_promise_and_what_test_measured(logged_in):
+    production(
+        threshold=0.92,
+        validation_metrics={"accuracy": 0.946, "target_error": 0.02, "promised_error": 0.0193,
+                            "threshold_delta": 0.1},
+        test_metrics={"accuracy": 0.94, "at_threshold_coverage": 0.858, "at_threshold_error": 0.0178,
+                      "email_shaped_coverage": 0.857, "email_shaped_error": 0.0179},
+    )  # fmt: skip
+    html = logged_in.get(reverse("inbox:overview")).content.decode()
+    assert "≤ 2.0% wrong among auto-routed, with 90% probability" in html
+    assert "(upper bound 1.93%, chosen on validation)" in html
+    assert "85.8% auto-routed, 1.78% wrong; email-shaped: 85.7% auto-routed, 1.79% wrong" in html
+
+
+def test_mail_sent_to_review_for_its_content_is_not_counted_as_routed(logged_in):
+    production(version="v1", threshold=0.5)
+    now = timezone.now()
+    common = {"model_version": "v1", "classified_at": now, "predicted_intent": "card_arrival"}
+    EmailFactory(status=Email.Status.NEEDS_REVIEW, routing_reason="not_english", confidence=0.97,
+                 **common)  # fmt: skip
+    EmailFactory(status=Email.Status.CLASSIFIED, routing_reason="from_thread", confidence=0.2,
+                 intent="card_arrival", **common)  # fmt: skip
+    EmailFactory(status=Email.Status.CLASSIFIED, confidence=0.9, intent="card_arrival", **common)
+    html = logged_in.get(reverse("inbox:overview")).content.decode()
+    assert "2 routed, 1 sent to review" in html

@@ -114,7 +114,20 @@ def test_evaluate_model_defaults_to_the_active_version(baseline_artifact, bankin
 
     assert out.startswith("Test split, evaluated:\n3,080 examples · accuracy")
     assert "serving threshold (chosen on validation)" in out
-    assert registry.get("evaluated").test_accuracy > 0.8
+    row = registry.get("evaluated")
+    assert row.test_accuracy > 0.8
+    # The promise made on validation, and what test measured at its threshold, bare and
+    # wrapped in email shapes.
+    assert (
+        f"promise (validation): error among auto-routed ≤ 2.0% with probability 90% "
+        f"(upper bound {row.promised_error:.2%})" in out
+    )
+    routed = row.test_routing
+    assert (
+        f"measured, test: {routed['coverage']:.1%} auto-routed, {routed['error']:.2%} wrong" in out
+    )
+    assert f"measured, test, email-shaped: {routed['email_coverage']:.1%} auto-routed" in out
+    assert 0.3 < routed["email_coverage"] < 1 and routed["email_error"] < 0.05
     assert (settings.CLEANINBOX_REPORTS_DIR / "evaluated" / "selective.png").is_file()
 
 
