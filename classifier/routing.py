@@ -30,7 +30,13 @@ import threading
 from dataclasses import dataclass
 
 # Plain modules, no Django: the codes are shared with the mail reader and the templates.
-from inbox.reasons import FROM_THREAD, LOW_CONFIDENCE, NOT_ENGLISH, NOTHING_TO_CLASSIFY, OUT_OF_SCOPE
+from inbox.reasons import (
+    FROM_THREAD,
+    LOW_CONFIDENCE,
+    NOT_ENGLISH,
+    NOTHING_TO_CLASSIFY,
+    OUT_OF_SCOPE,
+)
 from inbox.reasons import LABELS as REASON_LABELS
 
 CLASSIFIED = "classified"

@@ -72,6 +72,7 @@ class ModelVersion(models.Model):
             "email_error": m.get("email_shaped_error"),
         }
 
+
 class DriftRun(models.Model):
     """One drift check of one window of recent mail (see mlops.drift for the checks)."""
 

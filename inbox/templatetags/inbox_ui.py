@@ -13,6 +13,8 @@ from inbox.models import Email
 register = template.Library()
 
 STATUS_LABELS = dict(Email.Status.choices)
+
+
 @register.filter
 def intent_title(name: str) -> str:
     """`card_arrival` -> "Card arrival"; "" -> "" (unknown names are shown as they are)."""
