@@ -13,7 +13,8 @@ from mlops import lifecycle
 
 # The seeded email shapes of the benchmark: test queries wrapped in greetings, signatures,
 # quoted threads, forwards, HTML, then parsed and cleaned as real mail is.
-EMAIL_SHAPES = Path(__file__).resolve().parents[3] / "benchmarks" / "email_shapes.py"
+BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
+EMAIL_SHAPES = BENCHMARKS / "project_shapes.py"
 EMAIL_SHAPES_SEED = 78
 
 
@@ -50,7 +51,11 @@ def email_shaper(seed: int = EMAIL_SHAPES_SEED) -> Callable[[list[str]], list[st
     """queries -> the cleaned text of seeded emails around them (None without benchmarks/)."""
     if not EMAIL_SHAPES.is_file():
         return None
-    spec = importlib.util.spec_from_file_location("cleaninbox_email_shapes", EMAIL_SHAPES)
+    from inbox.mail import model_input, parse_message
+
+    if str(BENCHMARKS) not in sys.path:  # project_shapes imports its sibling shapecase
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("cleaninbox_project_shapes", EMAIL_SHAPES)
     shapes = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = shapes  # its dataclasses look their module up while defined
     spec.loader.exec_module(shapes)
@@ -59,8 +64,8 @@ def email_shaper(seed: int = EMAIL_SHAPES_SEED) -> Callable[[list[str]], list[st
         maker = shapes.ShapeMaker(seed)
         out = []
         for i, query in enumerate(queries):
-            parsed = shapes.parse_message(shapes.make_email(maker, query, i).raw)
-            out.append(shapes.model_input(parsed.subject, parsed.body_text))
+            parsed = parse_message(shapes.make_email(maker, query, i).raw)
+            out.append(model_input(parsed.subject, parsed.body_text))
         return out
 
     return shape
