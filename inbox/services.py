@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -69,32 +70,45 @@ def ingest_many(items: Sequence[IncomingEmail]) -> list[IngestResult]:
     """Store emails in one go (once per Message-ID), in the order given; one result each.
 
     The one ingestion path: the API (single and batch), raw messages, imports and IMAP
-    all come here. One query finds the Message-IDs already stored, one finds the parents
-    of replies, one INSERT stores the rest, and a single nudge after commit wakes the
-    classification workers; nothing here waits for the broker. A Message-ID repeated
-    within ``items`` is stored once and reported as a duplicate of the first.
+    all come here. On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING`` stores the new
+    emails and is the duplicate check (a single round trip for a single email); only
+    duplicates cost a second query, to find the stored email. A single nudge after commit
+    wakes the classification workers; nothing here waits for the broker. A Message-ID
+    repeated within ``items`` is stored once and reported as a duplicate of the first.
     """
     started = time.perf_counter()
     if not items:
         return []
-    results: list[IngestResult | None] = [None] * len(items)
-    stored = {e.message_id: e for e in _existing([i.message_id for i in items])}
     first: dict[str, int] = {}
-    new: list[int] = []
     for index, item in enumerate(items):
-        if item.message_id in stored:
-            results[index] = IngestResult("duplicate", stored[item.message_id])
-        elif item.message_id not in first:
-            first[item.message_id] = index
-            new.append(index)
-    created = _insert([items[i] for i in new])
-    for index, result in zip(new, created, strict=True):
-        results[index] = result
-    for index, item in enumerate(items):
-        if results[index] is None:  # a repeat inside this call: same email as the first
-            results[index] = IngestResult("duplicate", results[first[item.message_id]].email)
-    accepted = [r.email.pk for r in results if r.result == "accepted"]
-    if accepted:
+        first.setdefault(item.message_id, index)
+    new = sorted(first.values())
+    emails = [_build(items[i]) for i in new]
+    threaded = any(items[i].in_reply_to or items[i].references for i in new)
+    with transaction.atomic() if threaded else nullcontext():
+        _insert(emails)
+        if threaded:
+            _link_threads(
+                [items[i] for i, e in zip(new, emails, strict=True) if e.pk],
+                [e for e in emails if e.pk],
+            )
+    lost = [e.message_id for e in emails if e.pk is None]
+    stored = {e.message_id: e for e in _existing(lost)} if lost else {}
+    by_id: dict[str, IngestResult] = {}
+    for email in emails:
+        if email.pk is not None:
+            by_id[email.message_id] = IngestResult("accepted", email)
+        elif email.message_id in stored:
+            by_id[email.message_id] = IngestResult("duplicate", stored[email.message_id])
+        else:  # the conflicting row vanished between the two statements
+            raise IntegrityError(f"could not store or find {email.message_id!r}")
+    results = [
+        by_id[item.message_id]
+        if first[item.message_id] == index
+        else IngestResult("duplicate", by_id[item.message_id].email)
+        for index, item in enumerate(items)
+    ]
+    if any(r.result == "accepted" for r in results):
         transaction.on_commit(nudge.request)
     _report(items, results, time.perf_counter() - started)
     return results
@@ -106,31 +120,56 @@ def _existing(message_ids: Sequence[str]) -> list[Email]:
     )
 
 
-def _insert(items: list[IncomingEmail]) -> list[IngestResult]:
-    if not items:
-        return []
+def _insert(emails: list[Email]) -> None:
+    """Insert the emails whose Message-ID is new and set their primary keys; the others
+    (already stored) are left with ``pk`` None."""
+    if connection.vendor == "postgresql":
+        _insert_on_conflict(emails)
+        return
+    # Other databases (SQLite in development): check, then insert, one by one on a race.
+    known = {e.message_id for e in _existing([e.message_id for e in emails])}
+    fresh = [e for e in emails if e.message_id not in known]
     try:
         with transaction.atomic():
-            emails = Email.objects.bulk_create([_build(i) for i in items])
-            _link_threads(items, emails)
-        return [IngestResult("accepted", e) for e in emails]
+            Email.objects.bulk_create(fresh)
     except IntegrityError:
-        # Another request stored one of these Message-IDs since we looked: one at a time.
-        return [_insert_one(item) for item in items]
+        for email in fresh:
+            email.pk = None
+            try:
+                with transaction.atomic():
+                    email.save(force_insert=True)
+            except IntegrityError:
+                email.pk = None
 
 
-def _insert_one(item: IncomingEmail) -> IngestResult:
-    try:
-        with transaction.atomic():
-            email = _build(item)
-            email.save(force_insert=True)
-            _link_threads([item], [email])
-    except IntegrityError:
-        existing = _existing([item.message_id])
-        if not existing:
-            raise
-        return IngestResult("duplicate", existing[0])
-    return IngestResult("accepted", email)
+_FIELDS = [f for f in Email._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_on_conflict(emails: list[Email]) -> None:
+    table = connection.ops.quote_name(Email._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _FIELDS)
+    row = "(" + ", ".join(["%s"] * len(_FIELDS)) + ")"
+    # Chunks keep a statement under PostgreSQL's 65,535 parameters.
+    per_statement = 65535 // len(_FIELDS)
+    for start in range(0, len(emails), per_statement):
+        chunk = emails[start : start + per_statement]
+        params = [
+            f.get_db_prep_save(f.pre_save(email, True), connection)
+            for email in chunk
+            for f in _FIELDS
+        ]
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} "
+            "ON CONFLICT (message_id) DO NOTHING RETURNING id, message_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = dict((mid, pk) for pk, mid in cursor.fetchall())
+        for email in chunk:
+            if email.message_id in ids:
+                email.pk = ids[email.message_id]
+                email._state.adding = False
+                email._state.db = connection.alias
 
 
 def _build(item: IncomingEmail) -> Email:
