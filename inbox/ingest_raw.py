@@ -118,6 +118,7 @@ def ingest_raw(raw: bytes | str, source: str, label: str = "") -> RawOutcome:
         _log_rejected(source, label, exc)
         return RawOutcome("rejected", field=exc.field, reason=exc.reason)
     result = ingest_email(incoming)
+    _log_defects(result.result, result.email, incoming, label)
     return RawOutcome(result.result, result.email)
 
 
@@ -144,7 +145,9 @@ def ingest_raw_many(messages: Sequence[tuple[str, bytes | str]], source: str) ->
     except Exception:
         logger.exception("bulk store failed; storing one message at a time")
         results = [_store_alone(incoming, messages[i][0]) for i, incoming in storable]
-    for (index, _), result in zip(storable, results, strict=True):
+    for (index, incoming), result in zip(storable, results, strict=True):
+        if not isinstance(result, RawOutcome):
+            _log_defects(result.result, result.email, incoming, messages[index][0])
         outcomes[index] = (
             result if isinstance(result, RawOutcome) else RawOutcome(result.result, result.email)
         )
@@ -160,6 +163,20 @@ def _store_alone(incoming: IncomingEmail, label: str) -> RawOutcome:
         logger.exception("message could not be stored", extra={"label": label})
         return RawOutcome("error", reason=f"could not be stored: {type(exc).__name__}: {exc}")
     return RawOutcome(result.result, result.email)
+
+
+def _log_defects(result: str, email: Email, incoming: IncomingEmail, label: str) -> None:
+    # Only for the exceptional message (clean mail logs nothing per email).
+    if result == "accepted" and incoming.parse_defects:
+        logger.info(
+            "raw email stored with parse defects",
+            extra={
+                "email_id": email.pk,
+                "label": label,
+                "defects": len(incoming.parse_defects),
+                "first_defect": incoming.parse_defects[0],
+            },
+        )
 
 
 def _log_rejected(source: str, label: str, exc: RejectedMessage) -> None:
