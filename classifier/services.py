@@ -17,6 +17,7 @@ The guarantees come from the rows, not from the broker:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -157,25 +158,65 @@ def _predict_one(model: Classifier, row: Email) -> Prediction | Exception:
 def _write(
     rows: list[Email], predictions: Sequence[Prediction | Exception], model: Classifier
 ) -> list[tuple[int, str]]:
-    """Write the answers of rows still waiting and never corrected; (id, status) written."""
+    """Write the answers of rows still waiting and never corrected; (id, status) written.
+
+    An agent may have corrected a row, or a worker whose lease ran out may have come back
+    and written it, while we predicted: the write skips such rows, under a row lock.
+    """
     threshold = runtime.review_threshold(model)
     now = timezone.now()
-    with transaction.atomic():
-        # Under lock: an agent may have corrected one, or a worker whose lease ran out
-        # may have come back and written it, while we predicted.
-        live = set(
-            Email.objects.select_for_update()
-            .filter(pk__in=[r.pk for r in rows], status__in=CLASSIFIABLE, corrected_at__isnull=True)
-            .values_list("pk", flat=True)
-        )
-        changed = [
-            _apply(row, pred, model, threshold, now)
-            for row, pred in zip(rows, predictions, strict=True)
-            if row.pk in live
-        ]
-        Email.objects.bulk_update(changed, RESULT_FIELDS)
+    answers = [_apply(row, pred, model, threshold, now) for row, pred in zip(rows, predictions, strict=True)]  # fmt: skip
+    if connection.vendor == "postgresql":
+        written = _update_returning(answers)
+        changed = [row for row in answers if row.pk in written]
+    else:
+        with transaction.atomic():
+            live = set(
+                Email.objects.select_for_update()
+                .filter(pk__in=[r.pk for r in rows], status__in=CLASSIFIABLE, corrected_at__isnull=True)
+                .values_list("pk", flat=True)
+            )  # fmt: skip
+            changed = [row for row in answers if row.pk in live]
+            Email.objects.bulk_update(changed, RESULT_FIELDS)
     _observe(changed, model, now)
     return [(row.pk, row.status) for row in changed]
+
+
+# One statement for the whole batch: UPDATE … FROM unnest(arrays). Django's bulk_update
+# builds a CASE per column and row, which cost 3/4 of a worker's time (profiled, 256 rows).
+# PostgreSQL re-checks the WHERE clause after waiting for a row lock, so a correction
+# committed meanwhile makes the row drop out instead of being overwritten.
+_UPDATE_SQL = """
+UPDATE inbox_email AS e SET
+    intent = v.intent, predicted_intent = v.predicted_intent, confidence = v.confidence,
+    top_k = v.top_k::jsonb, model_version = v.model_version, classified_at = v.classified_at,
+    attempts = e.attempts + 1, last_error = v.last_error, status = v.status,
+    routing_reason = v.routing_reason, claimed_until = NULL
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::text[],
+            %s::timestamptz[], %s::text[], %s::text[], %s::text[])
+    AS v(id, intent, predicted_intent, confidence, top_k, model_version, classified_at,
+         last_error, status, routing_reason)
+WHERE e.id = v.id AND e.status IN ('pending', 'failed') AND e.corrected_at IS NULL
+RETURNING e.id
+"""
+
+
+def _update_returning(rows: list[Email]) -> set[int]:
+    columns = [
+        [r.pk for r in rows],
+        [r.intent for r in rows],
+        [r.predicted_intent for r in rows],
+        [r.confidence for r in rows],
+        [json.dumps(r.top_k) for r in rows],
+        [r.model_version for r in rows],
+        [r.classified_at for r in rows],
+        [r.last_error for r in rows],
+        [r.status for r in rows],
+        [r.routing_reason for r in rows],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATE_SQL, columns)
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def _apply(
