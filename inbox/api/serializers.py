@@ -79,6 +79,11 @@ class EmailInSerializer(serializers.Serializer):
     def to_incoming(self) -> IncomingEmail:
         return IncomingEmail(**self.validated_data, source="api")
 
+    def check(self, item: dict) -> IncomingEmail:
+        """Validate one item of a batch with this one instance (its fields are built once,
+        as a ListSerializer reuses its child); raises ValidationError with the item's errors."""
+        return IncomingEmail(**self.run_validation(item), source="api")
+
 
 class TopIntentSerializer(serializers.Serializer):
     intent = serializers.CharField()

@@ -128,16 +128,16 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         backpressure.check()
         results: list[dict] = []
         valid: list[tuple[int, services.IncomingEmail]] = []
+        checker = s.EmailInSerializer()
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 errors = {"non_field_errors": ["Expected an object."]}
                 results.append({"index": index, "result": "rejected", "errors": errors})
                 continue
-            serializer = s.EmailInSerializer(data=item)
-            if serializer.is_valid():
-                valid.append((index, serializer.to_incoming()))
-            else:
-                results.append({"index": index, "result": "rejected", "errors": serializer.errors})
+            try:
+                valid.append((index, checker.check(item)))
+            except serializers.ValidationError as exc:
+                results.append({"index": index, "result": "rejected", "errors": exc.detail})
         services.count_rejected("api", len(results))
         outcomes = services.ingest_many([incoming for _, incoming in valid])
         for (index, _), outcome in zip(valid, outcomes, strict=True):
