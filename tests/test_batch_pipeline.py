@@ -180,6 +180,28 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_its_rows_are_classified_onc
     assert set(rows.values_list("attempts", flat=True)) == {1}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_sweeps_queued_behind_a_backlog_send_one_small_nudge_each_never_the_same_ids():
+    import json
+
+    from cleaninbox.celery import app
+
+    purge_queues(app)
+    EmailFactory.create_batch(300)
+    Email.objects.update(ingested_at=timezone.now() - timedelta(minutes=10))
+    for _ in range(5):  # five sweeps that waited behind a backlog run back to back
+        assert services.sweep_pending(older_than=timedelta(minutes=1)) == 300
+    assert nudge.flush(timeout=15)
+    with app.connection_for_write() as conn:
+        messages = conn.default_channel.client.lrange("classify", 0, -1)
+    purge_queues(app)
+    assert 1 <= len(messages) <= 5  # coalesced nudges, not 5 x 300 re-queued ids
+    for raw in messages:
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "classifier.tasks.classify_pending"
+        assert message["headers"]["argsrepr"] == "()"
+
+
 # --- backpressure ------------------------------------------------------------------------
 
 
