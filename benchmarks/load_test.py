@@ -227,7 +227,9 @@ def _warm_up(port: int, token: str, web_workers: int) -> None:
 
 
 def _run_locust(args, env, tag: str, token: str, port: int, tmp: Path) -> dict:
-    user_class = {"steady": "SingleEmail", "burst": "BurstyEmail", "batch": "EmailBatch"}[args.scenario]
+    user_class = {"steady": "SingleEmail", "burst": "BurstyEmail", "batch": "EmailBatch"}[
+        args.scenario
+    ]
     users = args.users
     rate_per_user = args.rate / users
     cmd = [PY, "-m", "locust", "-f", str(REPO / "benchmarks" / "locustfile.py"), user_class,
@@ -265,7 +267,7 @@ def _run_import(args, env, tag: str, tmp: Path) -> dict:
             fh.write(f"From customer{i % 5000}@mail.example Thu Dec  4 10:00:00 2026\n"
                      f"From: customer{i % 5000}@mail.example\nTo: support@bank.example\n"
                      f"Message-ID: <{tag}-{i}@load.example>\nSubject: \n\n"
-                     f"Hello,\n\n{texts[i % len(texts)]}\n\nThanks\n\n")  # fmt: skip
+                     f"Hello,\n\n{_mbox_safe(texts[i % len(texts)])}\n\nThanks\n\n")  # fmt: skip
     started = time.time()
     run = subprocess.run([PY, "manage.py", "import_emails", str(mbox), "-v", "0"], cwd=REPO,
                          env=env, capture_output=True, text=True)  # fmt: skip
@@ -273,6 +275,11 @@ def _run_import(args, env, tag: str, tmp: Path) -> dict:
     print(run.stdout[-500:], run.stderr[-500:])
     return {"messages": args.emails, "import_seconds": seconds,
             "emails_per_s": args.emails / seconds, "returncode": run.returncode}  # fmt: skip
+
+
+def _mbox_safe(text: str) -> str:
+    # A body line starting with "From " would start a new message in an mbox (mboxrd quoting).
+    return "\n".join(">" + line if line.startswith("From ") else line for line in text.splitlines())
 
 
 # --- results -----------------------------------------------------------------------------

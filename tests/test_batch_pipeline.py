@@ -354,3 +354,29 @@ def test_with_the_broker_hung_a_batch_still_gets_every_per_item_answer_at_once(
                 assert conn.default_channel.client.llen("classify") >= 1
         finally:
             _switch_broker(app, good_broker)
+
+
+@pytest.mark.django_db
+def test_ingestion_and_classification_report_their_metrics(api_client, active_model):
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "accepted": value("cleaninbox_emails_ingested_total", source="api", result="accepted"),
+        "rejected": value("cleaninbox_emails_ingested_total", source="api", result="rejected"),
+        "batches": value("cleaninbox_classify_batch_size_count"),
+        "latency": value("cleaninbox_ingest_to_classified_seconds_count"),
+        "calls": value("cleaninbox_ingest_seconds_count", source="api"),
+    }
+    items = [email_payload(700), email_payload(701), {"sender": "no id"}]
+    assert api_client.post("/api/emails/batch/", items, format="json").status_code == 200
+    ids = list(Email.objects.values_list("pk", flat=True))
+    assert classifier_services.classify_emails(ids) == 2
+
+    assert value("cleaninbox_emails_ingested_total", source="api", result="accepted") == before["accepted"] + 2  # fmt: skip
+    assert value("cleaninbox_emails_ingested_total", source="api", result="rejected") == before["rejected"] + 1  # fmt: skip
+    assert value("cleaninbox_ingest_seconds_count", source="api") == before["calls"] + 1
+    assert value("cleaninbox_classify_batch_size_count") == before["batches"] + 1
+    assert value("cleaninbox_ingest_to_classified_seconds_count") == before["latency"] + 2
