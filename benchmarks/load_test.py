@@ -323,7 +323,8 @@ def _latencies(tag: str, started: float, png: Path, args) -> dict:
     classified = sorted(b for _, b in done)
     window = 5
     series = []
-    for start in range(0, int(max((a for a, _ in rows), default=started) - started) + 1, window):
+    end = max([a for a, _ in rows] + classified, default=started)
+    for start in range(0, int(end - started) + 1, window):
         in_window = [b - a for a, b in done if start <= a - started < start + window]
         series.append({"t": start, "ingested_per_s": sum(1 for a, _ in rows if start <= a - started < start + window) / window,
                        "classified_per_s": sum(1 for b in classified if start <= b - started < start + window) / window,
@@ -355,7 +356,7 @@ def _plot(series: list[dict], png: Path, title: str) -> None:
     for q in ("p50", "p95", "p99"):
         bottom.plot(t, [s[q] if s[q] is not None else float("nan") for s in series], label=q)
     bottom.set_ylabel("ingest → classified (s)")
-    bottom.set_xlabel("seconds since the load started (by ingest time, 5 s windows)")
+    bottom.set_xlabel("seconds since the load started (5 s windows; latency by ingest time)")
     bottom.legend()
     fig.tight_layout()
     fig.savefig(png, dpi=100)

@@ -203,7 +203,9 @@ CLEANINBOX_MAX_BATCH = envint("CLEANINBOX_MAX_BATCH", 1000)  # emails per POST /
 CLEANINBOX_REVIEW_THRESHOLD = envfloat("CLEANINBOX_REVIEW_THRESHOLD", None)
 CLEANINBOX_SWEEP_AFTER_SECONDS = envint("CLEANINBOX_SWEEP_AFTER_SECONDS", 120)
 CLEANINBOX_MODEL_DIR = Path(envstr("CLEANINBOX_MODEL_DIR", str(BASE_DIR / "var" / "models")))
-CLEANINBOX_DATA_DIR = Path(envstr("CLEANINBOX_DATA_DIR", str(BASE_DIR / "var" / "data" / "banking77")))
+CLEANINBOX_DATA_DIR = Path(
+    envstr("CLEANINBOX_DATA_DIR", str(BASE_DIR / "var" / "data" / "banking77"))
+)
 CLEANINBOX_DATA_SOURCE = envstr("CLEANINBOX_DATA_SOURCE")  # empty: the Hugging Face Hub
 CLEANINBOX_REPORTS_DIR = Path(envstr("CLEANINBOX_REPORTS_DIR", str(BASE_DIR / "var" / "reports")))
 CLEANINBOX_TORCH_THREADS = envint("CLEANINBOX_TORCH_THREADS", 1)
@@ -232,7 +234,9 @@ _imap_tls = envstr("CLEANINBOX_IMAP_TLS").strip().lower()
 if _imap_tls == "starttls":
     CLEANINBOX_IMAP_TLS = "starttls"
 else:  # empty counts as the default: TLS off must be asked for
-    CLEANINBOX_IMAP_TLS = "plain" if _imap_tls and not envbool("CLEANINBOX_IMAP_TLS", True) else "ssl"
+    CLEANINBOX_IMAP_TLS = (
+        "plain" if _imap_tls and not envbool("CLEANINBOX_IMAP_TLS", True) else "ssl"
+    )
 CLEANINBOX_IMAP_PORT = envint("CLEANINBOX_IMAP_PORT", 993 if CLEANINBOX_IMAP_TLS == "ssl" else 143)
 CLEANINBOX_IMAP_USER = envstr("CLEANINBOX_IMAP_USER")
 CLEANINBOX_IMAP_PASSWORD = envstr("CLEANINBOX_IMAP_PASSWORD")

@@ -35,16 +35,19 @@ class Nudger:
         self._wanted = False
         self._busy = False
         self._pid: int | None = None
+        self._thread: threading.Thread | None = None
         self.published = 0
         self.failed = 0
 
     def request(self) -> None:
         """Ask for a publish soon; returns at once."""
         with self._cond:
-            if self._pid != os.getpid():  # first use, or a forked child (gunicorn, celery)
+            # First use, a forked child (gunicorn, celery), or a thread that died.
+            if self._pid != os.getpid() or not (self._thread and self._thread.is_alive()):
                 self._pid = os.getpid()
                 self._wanted = self._busy = False
-                threading.Thread(target=self._run, name="classify-nudge", daemon=True).start()
+                self._thread = threading.Thread(target=self._run, name="classify-nudge", daemon=True)  # fmt: skip
+                self._thread.start()
             self._wanted = True
             self._cond.notify_all()
 
@@ -60,7 +63,6 @@ class Nudger:
         return True
 
     def _run(self) -> None:
-        interval = settings.CLEANINBOX_NUDGE_INTERVAL_MS / 1000
         while True:
             with self._cond:
                 while not self._wanted:
@@ -68,11 +70,13 @@ class Nudger:
                 self._wanted, self._busy = False, True
             try:
                 self._publish_with_retries()
+            except Exception:  # never let the thread die with nudges still wanted
+                logger.exception("nudge thread error")
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
-            time.sleep(interval)
+            time.sleep(settings.CLEANINBOX_NUDGE_INTERVAL_MS / 1000)
 
     def _publish_with_retries(self) -> None:
         for attempt, pause in enumerate((*RETRIES, None)):

@@ -93,27 +93,25 @@ def _switch_broker(app, url: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_email_accepted_while_redis_is_unreachable_is_kept_and_swept_later(api_client, caplog):
+def test_an_email_accepted_while_redis_is_unreachable_is_kept_and_swept_later(api_client):
     from cleaninbox.celery import app
     from conftest import purge_queues
 
     good_broker = app.conf.broker_url
+    assert nudge.flush(timeout=30)  # nothing from earlier tests still being published
+    failed_before = nudge.nudger().failed
     # A closed loopback port stands for a Redis that is down (the real one keeps serving others).
     _switch_broker(app, "redis://127.0.0.1:1/0")
     try:
         started = time.monotonic()
         response = api_client.post("/api/emails/", email_payload(7), format="json")
         elapsed = time.monotonic() - started
-        assert wait_for(
-            lambda: any(r.getMessage().startswith("could not nudge") for r in caplog.records),
-            timeout=15,
-        )
+        # The nudge fails on its background thread (and says so in the log), not in the request.
+        assert wait_for(lambda: nudge.nudger().failed > failed_before, timeout=30)
     finally:
         _switch_broker(app, good_broker)
     assert response.status_code == 202
     assert elapsed < 2, "ingest must not wait for the broker"
-    warning = next(r for r in caplog.records if r.getMessage().startswith("could not nudge"))
-    assert "OperationalError" in warning.error
     email = Email.objects.get(pk=response.json()["id"])
     assert email.status == Email.Status.PENDING
 
