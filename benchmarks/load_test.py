@@ -44,6 +44,8 @@ DEFAULT_QUERIES = REPO.parent / "shared" / "data" / "banking77" / "test.csv"
 
 def main() -> int:
     args = _parse()
+    # `timeout` or Ctrl-C must still stop what this script started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tag = f"{args.scenario}{uuid.uuid4().hex[:6]}"
