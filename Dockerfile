@@ -19,4 +19,5 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 RUN useradd --create-home cleaninbox && mkdir -p /app/var && chown -R cleaninbox /app/var
 USER cleaninbox
 EXPOSE 8000
-CMD ["gunicorn", "cleaninbox.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# Workers, threads and timeouts come from the environment (gunicorn.conf.py).
+CMD ["gunicorn", "cleaninbox.wsgi", "--bind", "0.0.0.0:8000"]

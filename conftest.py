@@ -93,15 +93,28 @@ def api_client(agent):
     return client
 
 
+QUEUES = ["classify", "imap", "maintenance", "training"]
+
+
+def purge_queues(app) -> None:
+    """Empty every cleaninbox queue on the test broker (control.purge only knows the default)."""
+    with app.connection_for_write() as conn:
+        for name in QUEUES:
+            conn.default_channel.client.delete(name)
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
-    """A real Celery worker (solo pool, in a thread) consuming the real Redis broker."""
+    """A real Celery worker (solo pool, in a thread) consuming every queue of the real Redis
+    broker."""
     from celery.contrib.testing.worker import start_worker
 
     from cleaninbox.celery import app
 
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+    purge_queues(app)
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=QUEUES
+    ) as worker:
         yield worker
 
 

@@ -232,8 +232,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Celery: JSON only, Redis broker, time limits; classification tasks ack late so a
-# worker that dies mid-task gives its emails back to the queue.
+# Celery: JSON only, Redis broker, time limits. Emails never travel in messages: they
+# wait in PostgreSQL and a `classify_pending` nudge wakes a worker (classifier.services).
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_SERIALIZER = "json"
@@ -248,12 +248,26 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
-# Publishing must not hang a web request while Redis is down: fail fast, the sweep re-queues.
+# Publishing runs on a background thread (inbox.nudge), never in a request; fail fast there.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# One queue per kind of work, so a training run or a slow mailbox never delays
+# classification: run a worker per queue (`-Q classify`, `-Q imap`, ...; see the README).
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+CELERY_TASK_ROUTES = {
+    "classifier.tasks.*": {"queue": "classify"},
+    "inbox.tasks.poll_imap": {"queue": "imap"},
+    "inbox.tasks.sweep_pending": {"queue": "maintenance"},
+    "mlops.tasks.train*": {"queue": "training"},
+    "mlops.tasks.retrain*": {"queue": "training"},
+    "mlops.tasks.*": {"queue": "maintenance"},
+}
+CLEANINBOX_SWEEP_INTERVAL = envint("CLEANINBOX_SWEEP_INTERVAL", 60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-emails": {
         "task": "inbox.tasks.sweep_pending",
-        "schedule": envint("CLEANINBOX_SWEEP_INTERVAL", 60),
+        "schedule": CLEANINBOX_SWEEP_INTERVAL,
+        # A sweep stuck behind others is worthless once the next one is due.
+        "options": {"expires": CLEANINBOX_SWEEP_INTERVAL},
     },
 }
 # Drift: every CLEANINBOX_DRIFT_INTERVAL seconds the last CLEANINBOX_DRIFT_WINDOW emails are
@@ -271,7 +285,7 @@ if CLEANINBOX_DRIFT_INTERVAL > 0:
 
 # cleaninbox
 CLEANINBOX_MAX_BODY_BYTES = envint("CLEANINBOX_MAX_BODY_BYTES", 256 * 1024)
-CLEANINBOX_MAX_BATCH = envint("CLEANINBOX_MAX_BATCH", 100)
+CLEANINBOX_MAX_BATCH = envint("CLEANINBOX_MAX_BATCH", 1000)  # emails per POST /api/emails/batch/
 # Request bounds (README, "Limits"): nesting depth of a JSON body, words and characters of
 # a search.
 CLEANINBOX_MAX_JSON_DEPTH = envint("CLEANINBOX_MAX_JSON_DEPTH", 20)
@@ -288,7 +302,21 @@ CLEANINBOX_DATA_DIR = Path(
 CLEANINBOX_DATA_SOURCE = envstr("CLEANINBOX_DATA_SOURCE")  # empty: the Hugging Face Hub
 CLEANINBOX_REPORTS_DIR = Path(envstr("CLEANINBOX_REPORTS_DIR", str(BASE_DIR / "var" / "reports")))
 CLEANINBOX_TORCH_THREADS = envint("CLEANINBOX_TORCH_THREADS", 1)
-CLEANINBOX_PREDICT_BATCH = envint("CLEANINBOX_PREDICT_BATCH", 32)
+# The batch path (classifier.services): rows a worker claims per model call, how long it
+# waits for a batch to fill, how long its claim lasts if it dies, how long one nudge
+# drains before handing over.
+CLEANINBOX_CLASSIFY_BATCH = envint("CLEANINBOX_CLASSIFY_BATCH", 256)
+CLEANINBOX_CLASSIFY_LINGER_MS = envint("CLEANINBOX_CLASSIFY_LINGER_MS", 20)
+CLEANINBOX_CLAIM_LEASE_SECONDS = envint("CLEANINBOX_CLAIM_LEASE_SECONDS", 120)
+CLEANINBOX_DRAIN_SECONDS = envint("CLEANINBOX_DRAIN_SECONDS", 60)
+CLEANINBOX_NUDGE_INTERVAL_MS = envint("CLEANINBOX_NUDGE_INTERVAL_MS", 20)
+CLEANINBOX_NUDGE_EXPIRES_SECONDS = envint("CLEANINBOX_NUDGE_EXPIRES_SECONDS", 600)
+# Backpressure: above this many emails waiting for classification, ingestion answers 503
+# with Retry-After (IMAP skips a poll, imports wait); 0 turns it off.
+CLEANINBOX_MAX_BACKLOG = envint("CLEANINBOX_MAX_BACKLOG", 20000)
+CLEANINBOX_BACKLOG_RETRY_AFTER = envint("CLEANINBOX_BACKLOG_RETRY_AFTER", 10)
+CLEANINBOX_BACKLOG_CACHE_SECONDS = envfloat("CLEANINBOX_BACKLOG_CACHE_SECONDS", 1.0)
+CLEANINBOX_IMPORT_CHUNK = envint("CLEANINBOX_IMPORT_CHUNK", 500)  # messages per bulk insert
 CLEANINBOX_UI_POLL_SECONDS = envint("CLEANINBOX_UI_POLL_SECONDS", 5)  # inbox lists ask for new mail
 
 # IMAP polling: off while CLEANINBOX_IMAP_HOST is empty. _TLS is true (IMAPS), starttls or

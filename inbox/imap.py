@@ -1,8 +1,8 @@
 """Poll an IMAP mailbox for customer email (stdlib imaplib, UIDs throughout).
 
 The order of operations is the safety property. A message is fetched with
-``BODY.PEEK[]`` (fetching does not mark it read), stored through the same path as
-``import_emails``, and only once the email is committed (accepted, or a duplicate of one
+``BODY.PEEK[]`` (fetching does not mark it read), stored — the whole batch in one bulk
+call, through the same path as ``import_emails`` and the batch API — and only once the email is committed (accepted, or a duplicate of one
 stored earlier) is it marked ``\\Seen`` or moved to the processed folder. A crash
 between the two means the next poll finds a duplicate and marks it then; mail is never
 lost and never stored twice.
@@ -10,6 +10,9 @@ lost and never stored twice.
 A rejected message (no sender, nothing readable) stays unread where it is and is never
 deleted; it gets the keyword ``$CleaninboxRejected`` so later polls skip it instead of
 rejecting it again (and so a pile of them cannot fill every batch).
+
+Backpressure: while the classification backlog is over its limit a poll fetches nothing
+and the mail waits on the server for a later poll (``deferred`` in the summary).
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 
-from inbox.ingest_raw import ingest_raw
+from inbox import backpressure, nudge
+from inbox.ingest_raw import RawOutcome, ingest_raw_many
 from inbox.models import Email
 
 logger = logging.getLogger(__name__)
@@ -84,13 +88,15 @@ class PollSummary:
     flagged: int = 0  # accepted with parse defects
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (uid, reason)
     errors: list[tuple[int, str]] = field(default_factory=list)  # left as they were, retried
+    deferred: str = ""  # why nothing was fetched this time (the backlog), if so
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def lines(self) -> list[str]:
         """The summary as a person reads it after ``manage.py poll_imap``."""
-        out = [
+        out = [f"deferred: {self.deferred}"] if self.deferred else []
+        out += [
             f"fetched: {self.fetched} of {self.waiting} waiting",
             f"stored: {self.accepted}"
             + (f" ({self.flagged} with parse defects)" if self.flagged else ""),
@@ -114,14 +120,31 @@ def poll_mailbox(config: ImapConfig | None = None) -> PollSummary:
         raise RuntimeError("poll_mailbox must run outside a transaction (it marks mail as done)")
     config = config or ImapConfig.from_settings()
     summary = PollSummary()
+    try:
+        backpressure.check()
+    except backpressure.Backlogged as busy:
+        summary.deferred = str(busy)
+        nudge.request()
+        logger.info("IMAP poll deferred", extra={"backlog": busy.backlog, "limit": busy.limit})
+        return summary
     with _session(config) as (conn, capabilities):
         moving = bool(config.processed_folder)
         if moving:
             _ensure_folder(conn, config.processed_folder)
         uids = _waiting_uids(conn, moving)
         summary.waiting = len(uids)
+        fetched = []
         for uid in uids[: config.batch]:
-            _handle(conn, uid, config, capabilities, summary)
+            raw = _fetch(conn, uid)
+            if raw is not None:  # None: expunged by another client since the search
+                fetched.append((uid, raw))
+        summary.fetched = len(fetched)
+        # The database unreachable raises here: everything stays unread for the next poll.
+        outcomes = ingest_raw_many(
+            [(f"imap:{config.folder}/{uid}", raw) for uid, raw in fetched], Email.Source.IMAP
+        )
+        for (uid, _), outcome in zip(fetched, outcomes, strict=True):
+            _handle(conn, uid, outcome, config, capabilities, summary)
     logger.info(
         "IMAP poll finished",
         extra={
@@ -159,20 +182,16 @@ def poll_exclusively(
 
 
 def _handle(
-    conn: imaplib.IMAP4, uid: int, config: ImapConfig, capabilities: set[str], summary: PollSummary
+    conn: imaplib.IMAP4,
+    uid: int,
+    outcome: RawOutcome,
+    config: ImapConfig,
+    capabilities: set[str],
+    summary: PollSummary,
 ) -> None:
-    raw = _fetch(conn, uid)
-    if raw is None:  # expunged by another client since the search
-        return
-    summary.fetched += 1
     label = f"imap:{config.folder}/{uid}"
-    try:
-        outcome = ingest_raw(raw, Email.Source.IMAP, label=label)
-    except (OperationalError, InterfaceError):
-        raise  # the database is unreachable: stop, everything stays unread for the next poll
-    except Exception as exc:
-        logger.exception("IMAP message could not be stored; left unread", extra={"label": label})
-        summary.errors.append((uid, f"could not be stored: {type(exc).__name__}: {exc}"))
+    if outcome.result == "error":
+        summary.errors.append((uid, outcome.reason))
         return
     if outcome.result == "rejected":
         summary.rejected.append((uid, outcome.reason))
@@ -184,7 +203,7 @@ def _handle(
     else:
         summary.accepted += 1
         summary.flagged += outcome.flagged
-    # Committed: ingest_raw ran in autocommit (checked in poll_mailbox). Now mark it.
+    # Committed: the batch was stored in autocommit (checked in poll_mailbox). Now mark it.
     try:
         _mark_done(conn, uid, config.processed_folder, capabilities)
     except ImapError as exc:

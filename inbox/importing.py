@@ -1,23 +1,29 @@
 """Import raw email from disk: .eml files, folders of them, mbox files.
 
-Each message goes through :func:`inbox.ingest_raw.ingest_raw`, so a second import of the
+Messages are stored in chunks of CLEANINBOX_IMPORT_CHUNK through the same bulk path as
+the batch API (:func:`inbox.ingest_raw.ingest_raw_many`), so a second import of the
 same files stores nothing twice (Message-ID, or a hash of the bytes when there is none),
-and one bad message, or one unreadable path, never stops the rest.
+and one bad message, or one unreadable path, never stops the rest. While the
+classification backlog is over its limit the import waits and retries instead of
+failing (the progress bar says so).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from django.conf import settings
 from tqdm import tqdm
 
-from inbox.ingest_raw import ingest_raw
+from inbox import backpressure, nudge
+from inbox.ingest_raw import RawOutcome, ingest_raw_many
 from inbox.mail.parsing import iter_messages
 from inbox.models import Email
 
@@ -65,14 +71,15 @@ def import_paths(paths: Iterable[str | Path], progress: bool = False) -> ImportS
     summary = ImportSummary()
     bar_context = _logs_above_the_bar() if progress else nullcontext()
     with bar_context, tqdm(unit="msg", desc="importing", disable=not progress) as bar:
-        for label, raw in _messages(paths, summary):
-            _import_one(label, raw, summary)
-            bar.update(1)
-            bar.set_postfix(
-                imported=summary.imported,
-                duplicates=summary.duplicates,
-                rejected=len(summary.rejected),
-            )
+        chunk: list[tuple[str, bytes]] = []
+        for message in _messages(paths, summary):
+            chunk.append(message)
+            if len(chunk) >= settings.CLEANINBOX_IMPORT_CHUNK:
+                _import_chunk(chunk, summary, bar)
+                chunk = []
+        if chunk:
+            _import_chunk(chunk, summary, bar)
+    nudge.flush()  # the last chunk's nudge must leave before the command exits
     logger.info(
         "import finished",
         extra={
@@ -137,17 +144,41 @@ def _messages(paths: Iterable[str | Path], summary: ImportSummary) -> Iterator[t
             logger.warning("import path unreadable", extra={"path": str(path), "error": str(exc)})
 
 
-def _import_one(label: str, raw: bytes, summary: ImportSummary) -> None:
+def _import_chunk(chunk: list[tuple[str, bytes]], summary: ImportSummary, bar: tqdm) -> None:
+    _wait_for_backlog(bar)
     try:
-        outcome = ingest_raw(raw, Email.Source.IMPORT, label=label)
+        outcomes = ingest_raw_many(chunk, Email.Source.IMPORT)
     except Exception as exc:
-        # A message the database refuses must not end an import of thousands.
-        logger.exception("import of one message failed", extra={"label": label})
-        summary.rejected.append(
-            Rejected(label, f"could not be stored: {type(exc).__name__}: {exc}")
-        )
-        return
-    if outcome.result == "rejected":
+        # The database refused the whole chunk (unreachable): report it, go on with the next.
+        logger.exception("import of a chunk failed", extra={"messages": len(chunk)})
+        reason = f"could not be stored: {type(exc).__name__}: {exc}"
+        outcomes = [RawOutcome("error", reason=reason)] * len(chunk)
+    for (label, _), outcome in zip(chunk, outcomes, strict=True):
+        _count(label, outcome, summary)
+    bar.update(len(chunk))
+    bar.set_postfix(
+        imported=summary.imported, duplicates=summary.duplicates, rejected=len(summary.rejected)
+    )
+
+
+def _wait_for_backlog(bar: tqdm) -> None:
+    """Backpressure: while too many emails wait for classification, wait and retry."""
+    while True:
+        try:
+            backpressure.check()
+            return
+        except backpressure.Backlogged as busy:
+            bar.set_postfix_str(f"waiting: {busy.backlog} emails to classify")
+            logger.info(
+                "import waiting for the classification backlog", extra={"backlog": busy.backlog}
+            )
+            nudge.request()
+            time.sleep(busy.retry_after)
+            backpressure.forget()
+
+
+def _count(label: str, outcome: RawOutcome, summary: ImportSummary) -> None:
+    if outcome.result in ("rejected", "error"):
         summary.rejected.append(Rejected(label, outcome.reason))
     elif outcome.result == "duplicate":
         summary.duplicates += 1

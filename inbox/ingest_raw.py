@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import nh3
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from inbox.mail.parsing import SYNTHETIC_ID_DOMAIN, ParsedEmail, parse_message
 from inbox.models import Email
-from inbox.services import IncomingEmail, ingest_email
+from inbox.services import IncomingEmail, count_rejected, ingest_email, ingest_many
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +45,11 @@ class RejectedMessage(ValueError):
 
 @dataclass
 class RawOutcome:
-    """What happened to one raw message: stored, already stored, or rejected with a reason."""
+    """What happened to one raw message: stored, already stored, rejected with a reason,
+    or (``error``, from :func:`ingest_raw_many` only) not stored because the database
+    refused it: worth another try later."""
 
-    result: Literal["accepted", "duplicate", "rejected"]
+    result: Literal["accepted", "duplicate", "rejected", "error"]
     email: Email | None = None
     field: str = ""
     reason: str = ""
@@ -112,23 +116,76 @@ def ingest_raw(raw: bytes | str, source: str, label: str = "") -> RawOutcome:
     try:
         incoming = incoming_from_raw(raw, source)
     except RejectedMessage as exc:
-        logger.warning(
-            "raw email rejected",
-            extra={"source": source, "label": label, "field": exc.field, "reason": exc.reason},
-        )
+        _log_rejected(source, label, exc)
         return RawOutcome("rejected", field=exc.field, reason=exc.reason)
     result = ingest_email(incoming)
-    if result.result == "accepted" and incoming.parse_defects:
+    _log_defects(result.result, result.email, incoming, label)
+    return RawOutcome(result.result, result.email)
+
+
+def ingest_raw_many(messages: Sequence[tuple[str, bytes | str]], source: str) -> list[RawOutcome]:
+    """Parse ``(label, raw)`` messages and store the storable ones in one bulk call
+    (imports and IMAP); one outcome per message, in order.
+
+    If the bulk insert fails for a reason other than the database being unreachable
+    (which is raised: nothing was stored, try again later), each message is stored on its
+    own so that one the database refuses is an ``error`` outcome and the rest are stored.
+    """
+    outcomes: list[RawOutcome | None] = [None] * len(messages)
+    storable: list[tuple[int, IncomingEmail]] = []
+    for index, (label, raw) in enumerate(messages):
+        try:
+            storable.append((index, incoming_from_raw(raw, source)))
+        except RejectedMessage as exc:
+            _log_rejected(source, label, exc)
+            outcomes[index] = RawOutcome("rejected", field=exc.field, reason=exc.reason)
+    try:
+        results = ingest_many([incoming for _, incoming in storable])
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        logger.exception("bulk store failed; storing one message at a time")
+        results = [_store_alone(incoming, messages[i][0]) for i, incoming in storable]
+    for (index, incoming), result in zip(storable, results, strict=True):
+        if not isinstance(result, RawOutcome):
+            _log_defects(result.result, result.email, incoming, messages[index][0])
+        outcomes[index] = (
+            result if isinstance(result, RawOutcome) else RawOutcome(result.result, result.email)
+        )
+    return outcomes
+
+
+def _store_alone(incoming: IncomingEmail, label: str) -> RawOutcome:
+    try:
+        result = ingest_email(incoming)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        logger.exception("message could not be stored", extra={"label": label})
+        return RawOutcome("error", reason=f"could not be stored: {type(exc).__name__}: {exc}")
+    return RawOutcome(result.result, result.email)
+
+
+def _log_defects(result: str, email: Email, incoming: IncomingEmail, label: str) -> None:
+    # Only for the exceptional message (clean mail logs nothing per email).
+    if result == "accepted" and incoming.parse_defects:
         logger.info(
             "raw email stored with parse defects",
             extra={
-                "email_id": result.email.pk,
+                "email_id": email.pk,
                 "label": label,
                 "defects": len(incoming.parse_defects),
                 "first_defect": incoming.parse_defects[0],
             },
         )
-    return RawOutcome(result.result, result.email)
+
+
+def _log_rejected(source: str, label: str, exc: RejectedMessage) -> None:
+    count_rejected(source)
+    logger.warning(
+        "raw email rejected",
+        extra={"source": source, "label": label, "field": exc.field, "reason": exc.reason},
+    )
 
 
 def _check_storable(parsed: ParsedEmail, defects: list[str]) -> None:

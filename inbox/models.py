@@ -56,6 +56,9 @@ class Email(models.Model):
     model_version = models.CharField(max_length=128, blank=True)
     classified_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # While a worker classifies a pending email it holds a lease on it until this time; a
+    # worker that dies mid-batch gives the email back when the lease runs out.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     # Why the email was set aside or sent to review rather than routed, as a short code
     # (auto_reply, bounce, mailing_list, not_english, nothing_to_classify, out_of_scope,
     # low_confidence, ...); empty when it was routed on the model's answer.

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from cleaninbox import metrics
 from cleaninbox.monitoring import liveness
 from inbox import services
 
 
 @shared_task(ignore_result=True)
 def sweep_pending() -> int:
-    """Re-queue emails still pending after CLEANINBOX_SWEEP_AFTER_SECONDS."""
-    queued = services.sweep_pending()
-    liveness.record_run(liveness.SWEEP)  # beat liveness: readiness and alerts read it
-    return queued
+    """Nudge the classification workers if emails wait unclaimed longer than
+    CLEANINBOX_SWEEP_AFTER_SECONDS (a lost nudge, a dead worker's expired lease)."""
+    try:
+        return services.sweep_pending()
+    finally:
+        liveness.record_run(liveness.SWEEP)  # beat liveness: readiness and alerts read it
+        metrics.WORKER_HEARTBEAT.labels("maintenance").set_to_current_time()
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -37,7 +41,10 @@ def poll_imap() -> dict | None:
 
     from inbox import imap
 
-    if not settings.CLEANINBOX_IMAP_HOST:
-        return None
-    summary = imap.poll_exclusively(lock_seconds=IMAP_TIME_LIMIT + 30)
-    return summary.as_dict() if summary else None
+    try:
+        if not settings.CLEANINBOX_IMAP_HOST:
+            return None
+        summary = imap.poll_exclusively(lock_seconds=IMAP_TIME_LIMIT + 30)
+        return summary.as_dict() if summary else None
+    finally:
+        metrics.WORKER_HEARTBEAT.labels("imap").set_to_current_time()

@@ -47,7 +47,7 @@ def worker_output(transactional_db, active_model, tmp_path):
             "CLEANINBOX_MODEL_DIR": str(Path(active_model.local_path).parent),
         }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "cleaninbox", "worker", "--pool", "solo",
+            [sys.executable, "-m", "celery", "-A", "cleaninbox", "worker", "--pool", "solo", "-Q", "classify,celery",
              "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -111,6 +111,11 @@ class EmailInSerializer(serializers.Serializer):
         automatic = automatic_reason(headers, data["sender"], data.get("subject", ""))
         return IncomingEmail(**data, source="api", automatic=automatic)
 
+    def check(self, item: dict) -> IncomingEmail:
+        """Validate one item of a batch with this one instance (its fields are built once,
+        as a ListSerializer reuses its child); raises ValidationError with the item's errors."""
+        return IncomingEmail(**self.run_validation(item), source="api")
+
 
 class TopIntentSerializer(serializers.Serializer):
     intent = serializers.CharField()

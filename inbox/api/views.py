@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from inbox import intents, services
+from inbox import backpressure, intents, services
 from inbox.api import raw as raw_input
 from inbox.api import serializers as s
 from inbox.api.filters import EmailFilter
@@ -20,6 +20,11 @@ from inbox.api.parsers import BoundedJSONParser
 from inbox.api.throttling import IngestRateThrottle
 from inbox.ingest_raw import ingest_raw
 from inbox.models import Email
+
+BUSY = OpenApiResponse(
+    description="The classification backlog is over CLEANINBOX_MAX_BACKLOG: nothing was "
+    "stored; retry after the number of seconds in the Retry-After header."
+)
 
 
 class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -55,12 +60,16 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         request=s.EmailInSerializer,
-        responses={202: s.IngestResponseSerializer, 409: s.IngestResponseSerializer},
+        responses={202: s.IngestResponseSerializer, 409: s.IngestResponseSerializer, 503: BUSY},
     )
     def create(self, request):
-        """Store one email and queue it for classification (202), or report a duplicate (409)."""
+        """Store one email and queue it for classification (202), or report a duplicate (409).
+        While the classification backlog is over its limit: 503 with Retry-After."""
+        backpressure.check()
         serializer = s.EmailInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            services.count_rejected("api")
+            raise serializers.ValidationError(serializer.errors)
         result = services.ingest_email(serializer.to_incoming())
         return self._ingest_response(request, result.result, result.email)
 
@@ -79,7 +88,7 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             "application/json": raw_input.RawEmailJsonSerializer,
             "message/rfc822": OpenApiTypes.BINARY,
         },
-        responses={202: s.IngestResponseSerializer, 409: s.IngestResponseSerializer},
+        responses={202: s.IngestResponseSerializer, 409: s.IngestResponseSerializer, 503: BUSY},
     )
     @action(
         detail=False, methods=["post"], url_path="raw",
@@ -89,19 +98,25 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """Store one raw RFC 822 message (an .eml upload, JSON `raw`, or a message/rfc822
         body). Malformed but readable mail is stored with `parse_defects`; mail without a
         sender or any readable text is refused with 400 and the reason."""
+        backpressure.check()
         serializer = raw_input.RawEmailInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            services.count_rejected("raw")
+            raise serializers.ValidationError(serializer.errors)
         outcome = ingest_raw(serializer.validated_data["message"], Email.Source.RAW, label="api")
         if outcome.result == "rejected":
             raise serializers.ValidationError({outcome.field: [outcome.reason]})
         return self._ingest_response(request, outcome.result, outcome.email)
 
     @extend_schema(
-        request=s.EmailInSerializer(many=True), responses={200: s.BatchResponseSerializer}
+        request=s.EmailInSerializer(many=True),
+        responses={200: s.BatchResponseSerializer, 503: BUSY},
     )
     @action(detail=False, methods=["post"])
     def batch(self, request):
-        """Ingest a list of emails; each item is accepted, a duplicate, or rejected with reasons."""
+        """Ingest a list of emails (at most CLEANINBOX_MAX_BATCH) in one go; each item is
+        accepted, a duplicate, or rejected with reasons. While the classification backlog
+        is over its limit nothing is stored: 503 with Retry-After."""
         items = request.data
         if not isinstance(items, list):
             raise serializers.ValidationError(
@@ -111,18 +126,22 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise serializers.ValidationError(
                 {"non_field_errors": [f"At most {settings.CLEANINBOX_MAX_BATCH} emails per batch."]}
             )
-        results = []
+        backpressure.check()
+        results: list[dict] = []
+        valid: list[tuple[int, services.IncomingEmail]] = []
+        checker = s.EmailInSerializer()
         for index, item in enumerate(items):
-            serializer = s.EmailInSerializer(data=item)
-            if not isinstance(item, dict) or not serializer.is_valid():
-                errors = (
-                    serializer.errors
-                    if isinstance(item, dict)
-                    else {"non_field_errors": ["Expected an object."]}
-                )
+            if not isinstance(item, dict):
+                errors = {"non_field_errors": ["Expected an object."]}
                 results.append({"index": index, "result": "rejected", "errors": errors})
                 continue
-            outcome = services.ingest_email(serializer.to_incoming())
+            try:
+                valid.append((index, checker.check(item)))
+            except serializers.ValidationError as exc:
+                results.append({"index": index, "result": "rejected", "errors": exc.detail})
+        services.count_rejected("api", len(results))
+        outcomes = services.ingest_many([incoming for _, incoming in valid])
+        for (index, _), outcome in zip(valid, outcomes, strict=True):
             results.append(
                 {
                     "index": index,
@@ -131,6 +150,7 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     "status": outcome.email.status,
                 }
             )
+        results.sort(key=lambda r: r["index"])
         counts = {
             k: sum(r["result"] == k for r in results) for k in ("accepted", "duplicate", "rejected")
         }

@@ -82,7 +82,7 @@ def test_importing_an_email_with_a_card_number_and_iban_logs_them_masked(tmp_pat
     assert PAN.replace(" ", "") in logged and IBAN.replace(" ", "") in logged
     # ... and the console shows it masked.
     written = console.getvalue()
-    assert "email ingested" in written and "raw email stored with parse defects" in written
+    assert "emails ingested" in written and "raw email stored with parse defects" in written
     assert "**** **** **** 1111" in written
     for secret in UNMASKED:
         assert secret not in written

@@ -159,7 +159,7 @@ class WorkerNode:
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "cleaninbox", "worker", "-P", "prefork",
-                "-c", "2", "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip",
+                "-c", "2", "-Q", "classify,imap,maintenance,training,celery", "-n", f"{self.name}@%h", "--without-mingle", "--without-gossip",
                 "--loglevel=INFO",
             ],
             cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
