@@ -140,6 +140,7 @@ def classify_claimed(rows: list[Email], model: Classifier) -> int:
         extra={
             "emails": len(written),
             "claimed": len(rows),
+            "email_ids": [row.pk for row in rows],  # follow one email through the logs
             "statuses": dict(statuses),
             "model_version": model.version,
             "predict_ms": round(predict_ms, 1),

@@ -106,15 +106,19 @@ class EmailInSerializer(serializers.Serializer):
         return attrs
 
     def to_incoming(self) -> IncomingEmail:
-        data = dict(self.validated_data)
-        headers = data.pop("headers", {})
-        automatic = automatic_reason(headers, data["sender"], data.get("subject", ""))
-        return IncomingEmail(**data, source="api", automatic=automatic)
+        return self._incoming(self.validated_data)
 
     def check(self, item: dict) -> IncomingEmail:
         """Validate one item of a batch with this one instance (its fields are built once,
         as a ListSerializer reuses its child); raises ValidationError with the item's errors."""
-        return IncomingEmail(**self.run_validation(item), source="api")
+        return self._incoming(self.run_validation(item))
+
+    @staticmethod
+    def _incoming(validated: dict) -> IncomingEmail:
+        data = dict(validated)
+        headers = data.pop("headers", {})
+        automatic = automatic_reason(headers, data["sender"], data.get("subject", ""))
+        return IncomingEmail(**data, source="api", automatic=automatic)
 
 
 class TopIntentSerializer(serializers.Serializer):

@@ -19,7 +19,9 @@ from inbox.models import Email
 from inbox.tests.factories import email_payload
 from tests.monitoring.processes import PROMETHEUS, Prometheus, WorkerNode, database_url, wait_until
 
-CLASSIFY = 'cleaninbox_celery_tasks_total{job="cleaninbox-worker",task="classifier.tasks.classify_emails",outcome="success"}'
+# Emails the worker node's pool processes classified, summed by its one exporter.
+CLASSIFIED_SERIES = 'cleaninbox_emails_classified_total{job="cleaninbox-worker"}'
+CLASSIFY = f"sum({CLASSIFIED_SERIES})"
 ROUTED = 'sum(cleaninbox_emails{job="cleaninbox-web",status=~"classified|needs_review"})'
 
 
@@ -91,7 +93,7 @@ def test_series_exist_and_move_when_emails_flow(
         60,
         "the worker to classify 6 emails",
     )
-    # One task per POST, spread over the two pool processes, summed by the exporter.
+    # Batches spread over the two pool processes, summed by the exporter.
     classified_tasks = prometheus.wait_value(CLASSIFY, lambda v: v == 6)
     # ...the web app's figures follow the database...
     prometheus.wait_value(ROUTED, lambda v: v == 6)
@@ -111,15 +113,15 @@ def test_series_exist_and_move_when_emails_flow(
     prometheus.wait_value('up{job="cleaninbox-worker"}', lambda v: v == 0)
     worker_node.start()
     prometheus.wait_value('up{job="cleaninbox-worker"}', lambda v: v == 1)
-    assert "classifier.tasks.classify_emails" not in worker_node.metrics_text()
+    assert "cleaninbox_emails_classified_total{" not in worker_node.metrics_text()
     post_emails(live_server.url, token, 100, 2)
     prometheus.wait_value(ROUTED, lambda v: v == 8)
     wait_until(
-        lambda: 'task="classifier.tasks.classify_emails"' in worker_node.metrics_text(),
+        lambda: "cleaninbox_emails_classified_total{" in worker_node.metrics_text(),
         30,
         "the restarted node to count its task",
     )
     # The restarted node counts from zero again; Prometheus sees the reset (so rate() and
     # increase() stay right) rather than values of dead processes added twice.
     prometheus.wait_value(CLASSIFY, lambda v: 1 <= v < classified_tasks)
-    assert prometheus.value(f"resets({CLASSIFY}[5m])") >= 1
+    assert prometheus.value(f"sum(resets({CLASSIFIED_SERIES}[5m]))") >= 1
