@@ -1,10 +1,10 @@
-# cleaninbox images, one Dockerfile, two targets (docs/operations.md, "Images"):
+# cleaninbox images, one Dockerfile, two targets (docs/operations/deployment.md):
 #   serving  (default) web + Celery workers + beat; models served by onnxruntime or
-#            scikit-learn, no torch (about 0.6 GB)
-#   training fine-tuning and ONNX export: the serving image plus torch (CPU) and transformers
+#            scikit-learn, no torch (0.79 GB on the local Debian base)
+#   training fine-tuning and ONNX export: the same plus torch (CPU) and transformers (2.4 GB)
 # The base image is a build argument: the official image by default; where no registry is
 # reachable, scripts/base-images.sh makes a local stand-in (PYTHON_IMAGE=localhost/...).
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG PYTHON_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -12,14 +12,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH
 RUN useradd --create-home --uid 10001 cleaninbox
 
-# Dependencies only (from pyproject.toml), so a code change does not re-install them.
-FROM base AS deps
+# The dependency lists, read from pyproject.toml; later stages copy only these files, so an
+# edit to pyproject.toml that leaves the dependencies alone keeps the installed layers cached.
+FROM base AS requirements
 COPY pyproject.toml /tmp/pyproject.toml
-RUN python -m venv /opt/venv \
- && python -c "import tomllib; p = tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']; \
+RUN python -c "import tomllib; p = tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']; \
 open('/tmp/requirements.txt', 'w').write('\n'.join(p['dependencies'])); \
-open('/tmp/requirements-train.txt', 'w').write('\n'.join(p['optional-dependencies']['train']))" \
- && pip install -q -r /tmp/requirements.txt
+open('/tmp/requirements-train.txt', 'w').write('\n'.join(p['optional-dependencies']['train']))"
+
+# Dependencies only, so a code change does not re-install them.
+FROM base AS deps
+COPY --from=requirements /tmp/requirements.txt /tmp/
+RUN python -m venv /opt/venv && pip install -q -r /tmp/requirements.txt
 
 # The serving venv without what only installing and testing need (test suites of numpy,
 # pandas, scipy, scikit-learn: about 100 MB; pip and setuptools).
@@ -32,6 +36,7 @@ RUN find /opt/venv/lib/python3.11/site-packages -depth -type d -name tests \
 # (TORCH_INDEX= empty and the wheel copied there) where that index is not reachable.
 FROM deps AS deps-train
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+COPY --from=requirements /tmp/requirements-train.txt /tmp/
 RUN --mount=type=bind,source=wheels,target=/tmp/wheels \
     pip install -q --find-links /tmp/wheels ${TORCH_INDEX:+--extra-index-url "$TORCH_INDEX"} \
       "$(grep '^torch' /tmp/requirements-train.txt)" \
@@ -40,6 +45,8 @@ RUN --mount=type=bind,source=wheels,target=/tmp/wheels \
 # The application: code, templates, collected static files; runs as an unprivileged user.
 FROM base AS app
 WORKDIR /app
+# Production defaults; compose and the environment override them.
+ENV PYTHONPATH=/app DEBUG=false CLEANINBOX_TORCH_THREADS=1
 # Only what runs (not wheels/, tests' data or docs); gunicorn.conf.py when the repo has one.
 COPY pyproject.toml README.md manage.py gunicorn.con[f].py ./
 COPY cleaninbox cleaninbox
