@@ -1,6 +1,6 @@
 # cleaninbox images, one Dockerfile, two targets (docs/operations/deployment.md):
 #   serving  (default) web + Celery workers + beat; models served by onnxruntime or
-#            scikit-learn, no torch (0.79 GB on the local Debian base)
+#            scikit-learn, no torch (0.81 GB on the local Debian base)
 #   training fine-tuning and ONNX export: the same plus torch (CPU) and transformers (2.4 GB)
 # The base image is a build argument: the official image by default; where no registry is
 # reachable, scripts/base-images.sh makes a local stand-in (PYTHON_IMAGE=localhost/...).

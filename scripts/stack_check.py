@@ -2,6 +2,7 @@
 
     python scripts/stack_check.py ready   --url URL [--timeout S]
     python scripts/stack_check.py ingest  --url URL --token T --count N --tag TAG
+    python scripts/stack_check.py status  --url URL --token T --tag TAG
     python scripts/stack_check.py settled --url URL --token T --tag TAG --count N [--timeout S]
 
 `ingest` posts N emails through the batch API and says how many were accepted; `settled`
@@ -105,6 +106,15 @@ def _emails(args) -> list[dict]:
     return found
 
 
+def status(args) -> int:
+    """Print how many emails of TAG are in each status (no check)."""
+    by_status: dict[str, int] = {}
+    for email in _emails(args):
+        by_status[email["status"]] = by_status.get(email["status"], 0) + 1
+    print(f"stack_check: {args.tag} now: {by_status}")
+    return 0
+
+
 def settled(args) -> int:
     deadline = time.monotonic() + args.timeout
     while True:
@@ -132,14 +142,16 @@ def settled(args) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["ready", "ingest", "settled"])
+    parser.add_argument("command", choices=["ready", "ingest", "status", "settled"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--token")
     parser.add_argument("--tag", default="stack")
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=180)
     args = parser.parse_args()
-    return {"ready": ready, "ingest": ingest, "settled": settled}[args.command](args)
+    return {"ready": ready, "ingest": ingest, "status": status, "settled": settled}[args.command](
+        args
+    )
 
 
 if __name__ == "__main__":
