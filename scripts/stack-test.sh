@@ -85,7 +85,8 @@ trap cleanup EXIT
 compose down -v >>"$LOG" 2>&1 || true
 step "compose up"
 compose up -d --no-build web worker beat postgres redis >>"$LOG" 2>&1 || { tail -30 "$LOG" >&2; exit 1; }
-python3 scripts/stack_check.py ready --url "$URL" --timeout 240
+# Live first (readiness needs a model, which is trained below), ready after the model.
+python3 scripts/stack_check.py ready --live --url "$URL" --timeout 240
 
 cid() { $ENGINE ps -q --filter "label=com.docker.compose.project=$PROJECT" \
   --filter "label=com.docker.compose.service=$1" | head -1; }
@@ -97,6 +98,7 @@ $ENGINE cp "$DATA/test.csv" "$web:/app/var/source/test.csv"
 $ENGINE exec "$web" python manage.py download_data --source /app/var/source >>"$LOG" 2>&1
 $ENGINE exec "$web" python manage.py train_baseline --promote --if-no-active 2>>"$LOG" | tail -1
 TOKEN=$($ENGINE exec "$web" python manage.py drf_create_token admin | awk '{print $3}')
+python3 scripts/stack_check.py ready --url "$URL" --timeout 120
 
 # The compose healthchecks themselves (shell form): podman without systemd never schedules
 # them, so run them once here; Docker runs them on its own, so read the status it reports.

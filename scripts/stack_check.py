@@ -1,6 +1,6 @@
 """The stack test's checks, run from outside the containers against the published web port.
 
-    python scripts/stack_check.py ready   --url URL [--timeout S]
+    python scripts/stack_check.py ready   --url URL [--live] [--timeout S]
     python scripts/stack_check.py ingest  --url URL --token T --count N --tag TAG
     python scripts/stack_check.py status  --url URL --token T --tag TAG
     python scripts/stack_check.py settled --url URL --token T --tag TAG --count N [--timeout S]
@@ -53,16 +53,18 @@ def request(url: str, token: str | None = None, data: object = None) -> tuple[in
 
 
 def ready(args) -> int:
-    """Wait for /readyz (database, broker, model); before that endpoint exists, the login page."""
+    """Wait for /readyz (database, broker, model), or with --live for /healthz (the process
+    serves; no model needed yet); where the endpoint does not exist, the login page."""
     deadline = time.monotonic() + args.timeout
     last = ""
+    endpoint = "/healthz" if args.live else "/readyz"
     while time.monotonic() < deadline:
         try:
-            status, body = request(f"{args.url}/readyz")
+            status, body = request(f"{args.url}{endpoint}")
             if status == 404:
                 status, body = request(f"{args.url}/accounts/login/")
             if status == 200:
-                print(f"stack_check: ready ({args.url})")
+                print(f"stack_check: {'live' if args.live else 'ready'} ({args.url})")
                 return 0
             last = f"HTTP {status}: {str(body)[:200]}"
         except (OSError, urllib.error.URLError) as exc:
@@ -148,6 +150,7 @@ def main() -> int:
     parser.add_argument("--tag", default="stack")
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--live", action="store_true", help="ready: liveness, not readiness")
     args = parser.parse_args()
     return {"ready": ready, "ingest": ingest, "status": status, "settled": settled}[args.command](
         args
