@@ -9,6 +9,7 @@ own handlers and format.
 from __future__ import annotations
 
 import os
+import warnings
 
 from celery import Celery
 from celery.signals import setup_logging
@@ -22,6 +23,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # A worker node's multiprocess metrics folder, emptied before anything imports
 # prometheus_client (its per-node exporter and task counters hang on Celery's signals).
 worker_monitoring.prepare_folder()
+
+# Celery warns whenever a worker runs as root (a container or CI sandbox run by root, `make
+# run` there). The danger it names is unpickling broker messages as root; this app accepts
+# JSON only (CELERY_ACCEPT_CONTENT), so the warning says nothing here. The images run as an
+# unprivileged user anyway.
+warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
 
 app = Celery("cleaninbox")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -31,7 +31,8 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 # HTTPS: on by default in production (DEBUG off), each one can be switched off.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 # URL paths (regexes, no leading slash) served over plain HTTP too, e.g. ^metrics$ for a scraper.
-SECURE_REDIRECT_EXEMPT = envlist("SECURE_REDIRECT_EXEMPT")
+# Probes and scrapers speak plain HTTP to the container; they never carry a session.
+SECURE_REDIRECT_EXEMPT = envlist("SECURE_REDIRECT_EXEMPT", r"^healthz$,^readyz$,^metrics$")
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)

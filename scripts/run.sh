@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up and start cleaninbox locally: install, migrate, create the first admin, fetch
-# BANKING77, train the quick baseline if no model serves yet, then run web + worker + beat.
+# BANKING77, train the quick baseline if no model serves yet, then run web (gunicorn, static
+# files collected and served by WhiteNoise as in production) + worker + beat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,7 @@ scripts/services.sh redis $([[ "${DATABASE_URL:-}" == postgres* ]] && echo postg
 mkdir -p var
 py=.venv/bin/python
 $py manage.py migrate --noinput
+$py manage.py collectstatic --noinput -v 0
 $py manage.py ensure_admin
 $py manage.py download_data
 $py manage.py train_baseline --promote --evaluate --if-no-active
