@@ -1,5 +1,5 @@
 """The serving image installs the core dependencies only (no torch, transformers, datasets,
-wandb, matplotlib: the `train` extra). These tests hold the web and worker code to that:
+wandb: the `train` extra). These tests hold the web and worker code to that:
 everything a web or worker process imports, and serving a TF-IDF or an ONNX version, must
 work without the training packages, checked in a fresh interpreter."""
 
@@ -13,7 +13,7 @@ import tomllib
 
 from conftest import REPO
 
-TRAINING_ONLY = ["torch", "transformers", "datasets", "wandb", "matplotlib", "safetensors", "onnx"]
+TRAINING_ONLY = ["torch", "transformers", "datasets", "wandb", "safetensors", "onnx"]
 
 SERVING_PROCESS = textwrap.dedent(
     """
