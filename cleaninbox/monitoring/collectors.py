@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -161,6 +162,9 @@ SOURCES = (
     live_accuracy,
 )
 
+# The sources that read PostgreSQL; after one of them fails, the scrape skips the others.
+DATABASE_SOURCES = frozenset({emails_by_status, review_share, model_in_production, live_accuracy})
+
 
 class InboxCollector(Collector):
     """Runs every source at scrape time; one failing source (say, the broker) leaves the
@@ -185,10 +189,14 @@ class InboxCollector(Collector):
     def _read(self) -> list[Metric]:
         started = time.perf_counter()
         out: list[Metric] = []
+        database_down = False
         for source in self.sources:
+            if database_down and source in DATABASE_SOURCES:
+                continue  # each would wait out the connect retry again: one is enough
             try:
                 out.extend(source())
             except Exception as exc:
+                database_down = database_down or isinstance(exc, DatabaseError)
                 logger.warning(
                     "metrics source failed", extra={"source": source.__name__, "error": repr(exc)}
                 )

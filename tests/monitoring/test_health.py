@@ -155,7 +155,9 @@ def test_gunicorn_turns_unready_when_its_database_or_redis_stops(tmp_path, basel
         assert "database unreachable" in body["checks"]["database"]["detail"]
         assert body["checks"]["redis"]["ok"] is True
         assert http_get(f"{url}/healthz")[0] == 200  # alive, only not ready
-        assert http_get(f"{url}/metrics")[0] == 200  # the scrape survives a failing source
+        # The scrape survives a failing source; it waits out one connect retry
+        # (DB_CONNECT_RETRY_SECONDS), not one per database source.
+        assert http_get(f"{url}/metrics", timeout=15)[0] == 200
 
         postgres.start()
         wait_until(lambda: _ready(url)[0] == 200, 30, "ready again after PostgreSQL is back")
