@@ -366,7 +366,7 @@ CLEANINBOX_READY_SWEEP_MAX_AGE = envint(
 )
 # Beat sends a heartbeat task to each of these queues; the worker that takes it records
 # cleaninbox_worker_heartbeat_timestamp_seconds{queue=...} (worker-down alerts).
-CLEANINBOX_HEARTBEAT_QUEUES = envlist("CLEANINBOX_HEARTBEAT_QUEUES", "celery")
+CLEANINBOX_HEARTBEAT_QUEUES = envlist("CLEANINBOX_HEARTBEAT_QUEUES", "classify,imap,maintenance")
 CLEANINBOX_HEARTBEAT_INTERVAL = envint("CLEANINBOX_HEARTBEAT_INTERVAL", 60)
 for _queue in CLEANINBOX_HEARTBEAT_QUEUES:
     CELERY_BEAT_SCHEDULE[f"heartbeat-{_queue}"] = {
