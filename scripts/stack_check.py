@@ -17,6 +17,7 @@ import json
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 TEXTS = [
@@ -106,8 +107,17 @@ def _emails(args) -> list[dict]:
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {body}")
         found += [e for e in body["results"] if e["subject"].startswith(f"{args.tag} #")]
-        url = body.get("next")
+        url = _same_origin(body.get("next"), args.url)
     return found
+
+
+def _same_origin(link: str | None, base: str) -> str | None:
+    """The API builds `next` links for the https origin the proxy header announces; we talk
+    to the container's plain HTTP port."""
+    if not link:
+        return None
+    parts, origin = urllib.parse.urlsplit(link), urllib.parse.urlsplit(base)
+    return urllib.parse.urlunsplit((origin.scheme, origin.netloc, *parts[2:]))
 
 
 def status(args) -> int:
