@@ -28,11 +28,15 @@ def build_pipeline(c: float = 20.0, seed: int = 0) -> Pipeline:
             ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
             (
                 "char",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+                ),
             ),
         ]
     )
-    return Pipeline([("features", features), ("clf", LogisticRegression(C=c, max_iter=2000, random_state=seed))])
+    return Pipeline(
+        [("features", features), ("clf", LogisticRegression(C=c, max_iter=2000, random_state=seed))]
+    )
 
 
 class TfidfClassifier(Classifier):

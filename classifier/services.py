@@ -32,6 +32,7 @@ from django.utils import timezone
 from classifier import routing, runtime
 from classifier.artifact import Classifier, Prediction
 from cleaninbox import metrics
+from inbox import signals
 from inbox.models import Email
 
 logger = logging.getLogger(__name__)
@@ -173,8 +174,10 @@ def _write(
         for row, pred in zip(rows, predictions, strict=True)
     ]
     if connection.vendor == "postgresql":
-        written = _update_returning(answers)
-        changed = [row for row in answers if row.pk in written]
+        with transaction.atomic():
+            written = _update_returning(answers)
+            changed = [row for row in answers if row.pk in written]
+            _send_routed(changed)
     else:
         with transaction.atomic():
             live = set(
@@ -184,8 +187,16 @@ def _write(
             )  # fmt: skip
             changed = [row for row in answers if row.pk in live]
             Email.objects.bulk_update(changed, RESULT_FIELDS)
+            _send_routed(changed)
     _observe(changed, model, now)
     return [(row.pk, row.status) for row in changed]
+
+
+def _send_routed(changed: list[Email]) -> None:
+    """Tell receivers (hand-off, …) which emails got an intent, inside the write's transaction."""
+    ids = [row.pk for row in changed if row.status != Email.Status.FAILED]
+    if ids:
+        signals.emails_routed.send(sender=Email, email_ids=ids, cause="classified")
 
 
 # One statement for the whole batch: UPDATE … FROM unnest(arrays). Django's bulk_update

@@ -7,6 +7,41 @@ from django.db import models
 from django.db.models.functions import Lower
 
 
+class Team(models.Model):
+    """A queue of agents that a share of the mail is routed to (see inbox.triage).
+
+    ``email`` is where the team's mail is handed off over SMTP (blank: no SMTP hand-off).
+    Exactly one team may be the default: it receives what no rule routes elsewhere.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    is_default = models.BooleanField(default=False)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_team"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.IntegerChoices):
+    """Lower sorts first: lists order by priority, then age."""
+
+    URGENT = 0, "Urgent"
+    HIGH = 1, "High"
+    NORMAL = 2, "Normal"
+    LOW = 3, "Low"
+
+
 class EmailQuerySet(models.QuerySet):
     def needing_review(self) -> EmailQuerySet:
         return self.filter(status=Email.Status.NEEDS_REVIEW)
@@ -65,6 +100,17 @@ class Email(models.Model):
     routing_reason = models.CharField(max_length=32, blank=True, db_index=True)
     last_error = models.TextField(blank=True)
 
+    # Triage (inbox.triage): the team the email is routed to, its priority and the time by
+    # which it must be first handled. Set when it is classified and again when corrected.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.NORMAL, db_index=True
+    )
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    first_handled_at = models.DateTimeField(null=True, blank=True)
+
     # The model's own answer, kept when an agent corrects `intent`.
     predicted_intent = models.CharField(max_length=64, blank=True)
     corrected_at = models.DateTimeField(null=True, blank=True)
@@ -82,6 +128,7 @@ class Email(models.Model):
             models.Index(fields=["-received_at"], name="email_received"),
             models.Index(fields=["status", "ingested_at"], name="email_status_ingested"),
             models.Index(Lower("sender"), name="email_sender_lower"),
+            models.Index(fields=["team", "priority", "received_at"], name="email_team_priority"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from django.db.models import JSONField, Q
 from django.utils import timezone
 
 from cleaninbox import metrics
-from inbox import intents, nudge
+from inbox import intents, nudge, signals
 from inbox.models import Correction, Email
 
 logger = logging.getLogger(__name__)
@@ -309,6 +309,7 @@ def record_correction(email: Email, new_intent: str, user: Any, via: str = "api"
         email.corrected_at = correction.created_at
         email.corrected_by = correction.user
         email.save(update_fields=["intent", "status", "corrected_at", "corrected_by"])
+        signals.emails_routed.send(sender=Email, email_ids=[email.pk], cause="corrected")
         # Counted once committed: a bulk relabel that rolls back counted nothing.
         transaction.on_commit(lambda: _count_correction(correction))
     logger.info(
