@@ -32,7 +32,7 @@ from django.utils import timezone
 from classifier import routing, runtime
 from classifier.artifact import Classifier, Prediction
 from cleaninbox import metrics
-from inbox import signals
+from inbox import signals, triage
 from inbox.models import Email
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ CLASSIFIABLE = (Email.Status.PENDING, Email.Status.FAILED)
 RESULT_FIELDS = [
     "intent", "predicted_intent", "confidence", "top_k", "model_version", "classified_at",
     "attempts", "last_error", "status", "routing_reason", "claimed_until",
+    *triage.TRIAGE_FIELDS,
 ]  # fmt: skip
 
 
@@ -168,9 +169,10 @@ def _write(
     threshold = runtime.review_threshold(model)
     energy_limit = runtime.energy_limit(model)
     threads = thread_contexts(rows)
+    policy = triage.load_policy()  # once per batch: team, priority and SLA of every row
     now = timezone.now()
     answers = [
-        _apply(row, pred, model, now, threshold, energy_limit, threads)
+        triage.apply(_apply(row, pred, model, now, threshold, energy_limit, threads), policy)
         for row, pred in zip(rows, predictions, strict=True)
     ]
     if connection.vendor == "postgresql":
@@ -208,11 +210,13 @@ UPDATE inbox_email AS e SET
     intent = v.intent, predicted_intent = v.predicted_intent, confidence = v.confidence,
     top_k = v.top_k::jsonb, model_version = v.model_version, classified_at = v.classified_at,
     attempts = e.attempts + 1, last_error = v.last_error, status = v.status,
-    routing_reason = v.routing_reason, claimed_until = NULL
+    routing_reason = v.routing_reason, claimed_until = NULL,
+    team_id = v.team_id, priority = v.priority, sla_due_at = v.sla_due_at
 FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[], %s::text[], %s::text[],
-            %s::timestamptz[], %s::text[], %s::text[], %s::text[])
+            %s::timestamptz[], %s::text[], %s::text[], %s::text[],
+            %s::bigint[], %s::smallint[], %s::timestamptz[])
     AS v(id, intent, predicted_intent, confidence, top_k, model_version, classified_at,
-         last_error, status, routing_reason)
+         last_error, status, routing_reason, team_id, priority, sla_due_at)
 WHERE e.id = v.id AND e.status IN ('pending', 'failed') AND e.corrected_at IS NULL
 RETURNING e.id
 """
@@ -230,6 +234,9 @@ def _update_returning(rows: list[Email]) -> set[int]:
         [r.last_error for r in rows],
         [r.status for r in rows],
         [r.routing_reason for r in rows],
+        [r.team_id for r in rows],
+        [int(r.priority) for r in rows],
+        [r.sla_due_at for r in rows],
     ]
     with connection.cursor() as cursor:
         cursor.execute(_UPDATE_SQL, columns)

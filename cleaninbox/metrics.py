@@ -201,4 +201,22 @@ SCRAPE_TIME: dict[str, tuple[str, tuple[str, ...]]] = {
         "Time the scrape-time collectors spent reading the database and the broker.",
         (),
     ),
+    # --- triage: SLAs (inbox.triage; collected by collectors.sla) ------------------------
+    "cleaninbox_sla_open_emails": (
+        "Emails with an SLA that no agent has handled yet, by team slug and priority.",
+        ("team", "priority"),
+    ),
+    "cleaninbox_sla_breached_emails": (
+        "Of those, the ones past their SLA deadline (open breaches), by team and priority.",
+        ("team", "priority"),
+    ),
+    "cleaninbox_sla_oldest_breach_seconds": (
+        "How long the oldest open breach has been past its deadline (0: none).",
+        (),
+    ),
+    "cleaninbox_sla_handled_late_ratio": (
+        "Share of the emails first handled in the last 24 hours that were handled after "
+        "their deadline, by team (absent: none handled).",
+        ("team",),
+    ),
 }

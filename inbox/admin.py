@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from inbox import intents, services
+from inbox import triage_admin as triage_admin  # registers teams, rules and routes
 from inbox.models import Correction, Email
 
 

@@ -104,6 +104,7 @@ def incoming_from_raw(
         parse_defects=defects,
         source=source,
         automatic=parsed.automatic,
+        headers=dict(parsed.headers),
     )
 
 

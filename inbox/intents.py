@@ -161,6 +161,12 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+# The security intents: urgent by default wherever their family puts them (inbox.triage).
+SECURITY: tuple[str, ...] = (
+    "lost_or_stolen_card", "compromised_card", "card_swallowed",
+    "cash_withdrawal_not_recognised", "card_payment_not_recognised",
+)  # fmt: skip
+
 _FAMILY_OF: dict[str, str] = {name: fam for fam, names in FAMILIES.items() for name in names}
 _BY_TITLE: dict[str, str] = {title(name).casefold(): name for name in LABELS}
 

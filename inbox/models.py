@@ -42,6 +42,82 @@ class Priority(models.IntegerChoices):
     LOW = 3, "Low"
 
 
+class RoutingRule(models.Model):
+    """A rule that routes mail on who sent it, before its intent is looked at.
+
+    Rules are tried in ``position`` order and the first that matches wins; what it leaves
+    blank (team, priority) comes from the intent's route. See inbox.triage.
+    """
+
+    class Kind(models.TextChoices):
+        SENDER_DOMAIN = "sender_domain", "Sender's domain"
+        HEADER = "header", "Header"
+
+    position = models.PositiveIntegerField(
+        default=100, help_text="Rules are tried from the lowest position up; the first match wins."
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    header = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For a header rule: the header's name, e.g. X-Customer-Tier (any case).",
+    )
+    pattern = models.CharField(
+        max_length=200,
+        help_text="Sender's domain: example.com also matches its subdomains (mail.example.com). "
+        "Header: the value, compared without case; * matches anything "
+        "(vip, gold*, *). Several values: separate them with commas.",
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rules",
+        help_text="Blank: the team the intent routes to.",
+    )
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices,
+        null=True,
+        blank=True,
+        help_text="Blank: the intent's priority. Set it to raise (or lower) matching mail.",
+    )
+    enabled = models.BooleanField(default=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        what = f"{self.header}: {self.pattern}" if self.kind == self.Kind.HEADER else self.pattern
+        return f"#{self.position} {self.get_kind_display()} {what}"
+
+
+class IntentRoute(models.Model):
+    """Where mail of one intent, or of a whole family, goes, how urgent it is and how
+    soon it must be first handled. Blank fields fall back: intent -> family -> default."""
+
+    key = models.CharField(
+        max_length=64, unique=True, help_text="An intent's name, or a family's name."
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="routes"
+    )
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    sla_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name="SLA (minutes)",
+        help_text="Time to first handling. Blank: the family's, else the priority's default.",
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class EmailQuerySet(models.QuerySet):
     def needing_review(self) -> EmailQuerySet:
         return self.filter(status=Email.Status.NEEDS_REVIEW)
@@ -110,6 +186,9 @@ class Email(models.Model):
     )
     sla_due_at = models.DateTimeField(null=True, blank=True)
     first_handled_at = models.DateTimeField(null=True, blank=True)
+    # The header fields routing rules may read (inbox.triage.keep_headers: X-* and a few
+    # more, bounded), lower-case names.
+    headers = models.JSONField(default=dict, blank=True)
 
     # The model's own answer, kept when an agent corrects `intent`.
     predicted_intent = models.CharField(max_length=64, blank=True)

@@ -23,7 +23,7 @@ from django.db.models import JSONField, Q
 from django.utils import timezone
 
 from cleaninbox import metrics
-from inbox import intents, nudge, signals
+from inbox import intents, nudge, signals, triage
 from inbox.models import Correction, Email
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ class IncomingEmail:
     # Set by inbox.mail.automatic_reason for auto-replies, bounces and list mail: such an
     # email is stored set aside, with this as its routing_reason, and never classified.
     automatic: str = ""
+    # The header fields routing rules may read (inbox.mail.routing_headers).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +88,7 @@ def ingest_many(items: Sequence[IncomingEmail]) -> list[IngestResult]:
         first.setdefault(item.message_id, index)
     new = sorted(first.values())
     emails = [_build(items[i]) for i in new]
+    _triage_set_aside(emails)
     threaded = any(items[i].in_reply_to or items[i].references for i in new)
     with transaction.atomic() if threaded else nullcontext():
         _insert(emails)
@@ -200,7 +203,18 @@ def _build(item: IncomingEmail) -> Email:
         received_at=item.received_at or timezone.now(),
         status=Email.Status.SET_ASIDE if item.automatic else Email.Status.PENDING,
         routing_reason=item.automatic,
+        headers=dict(item.headers),
     )
+
+
+def _triage_set_aside(emails: list[Email]) -> None:
+    """Automatic mail is never classified, so it is given its team here (by the routing
+    rules, else the default team), low priority and no SLA."""
+    aside = [e for e in emails if e.status == Email.Status.SET_ASIDE]
+    if aside:
+        policy = triage.load_policy()
+        for email in aside:
+            triage.apply(email, policy)
 
 
 def _link_threads(items: list[IncomingEmail], emails: list[Email]) -> None:
@@ -288,8 +302,18 @@ class InvalidIntent(ValueError):
     pass
 
 
-def record_correction(email: Email, new_intent: str, user: Any, via: str = "api") -> Correction:
-    """Relabel one email, keeping who, when, the model's answer and the label it replaced."""
+def record_correction(
+    email: Email,
+    new_intent: str,
+    user: Any,
+    via: str = "api",
+    policy: triage.Policy | None = None,
+) -> Correction:
+    """Relabel one email, keeping who, when, the model's answer and the label it replaced.
+
+    Its team, priority and SLA deadline follow the new intent (inbox.triage; ``policy``
+    lets a bulk relabel load the rules once), and it counts as first handled now.
+    """
     if not intents.is_intent(new_intent):
         raise InvalidIntent(f"unknown intent {new_intent!r}")
     with transaction.atomic():
@@ -308,7 +332,15 @@ def record_correction(email: Email, new_intent: str, user: Any, via: str = "api"
         email.status = Email.Status.CLASSIFIED
         email.corrected_at = correction.created_at
         email.corrected_by = correction.user
-        email.save(update_fields=["intent", "status", "corrected_at", "corrected_by"])
+        # The team follows the intent; an agent's decision is the email's first handling.
+        triage.apply(email, policy or triage.load_policy())
+        email.first_handled_at = email.first_handled_at or correction.created_at
+        email.save(
+            update_fields=[
+                "intent", "status", "corrected_at", "corrected_by", "first_handled_at",
+                *triage.TRIAGE_FIELDS,
+            ]
+        )  # fmt: skip
         signals.emails_routed.send(sender=Email, email_ids=[email.pk], cause="corrected")
         # Counted once committed: a bulk relabel that rolls back counted nothing.
         transaction.on_commit(lambda: _count_correction(correction))
@@ -338,11 +370,55 @@ def relabel_many(emails: Iterable[Email], new_intent: str, user: Any, via: str) 
     if not intents.is_intent(new_intent):
         raise InvalidIntent(f"unknown intent {new_intent!r}")
     with transaction.atomic():
+        policy = triage.load_policy()
         count = 0
         for email in emails:
-            record_correction(email, new_intent, user, via=via)
+            record_correction(email, new_intent, user, via=via, policy=policy)
             count += 1
     return count
+
+
+OPEN_STATUSES = (Email.Status.CLASSIFIED, Email.Status.NEEDS_REVIEW, Email.Status.FAILED)
+
+
+def reroute_open(batch: int = 1000) -> int:
+    """Give every email not yet handled the team, priority and SLA deadline the current
+    rules and routes decide (after an admin changed them); returns how many changed."""
+    policy = triage.load_policy()
+    open_emails = Email.objects.filter(status__in=OPEN_STATUSES, first_handled_at__isnull=True)
+    changed = 0
+    fields = ["pk", "intent", "sender", "headers", "received_at", "ingested_at", "source",
+              "status", "team", "priority", "sla_due_at"]  # fmt: skip
+    with transaction.atomic():
+        for email in open_emails.only(*fields).order_by("pk").iterator(chunk_size=batch):
+            before = (email.team_id, email.priority, email.sla_due_at)
+            triage.apply(email, policy)
+            if (email.team_id, email.priority, email.sla_due_at) != before:
+                Email.objects.filter(pk=email.pk).update(
+                    team=email.team_id, priority=email.priority, sla_due_at=email.sla_due_at
+                )
+                changed += 1
+    logger.info("open emails re-routed", extra={"changed": changed})
+    return changed
+
+
+def mark_handled(email: Email, user: Any, via: str = "ui") -> bool:
+    """Record that an agent handled the email (answered it, passed it on) without
+    changing its intent; the first handling stops its SLA clock. False if it already was."""
+    with transaction.atomic():
+        updated = Email.objects.filter(pk=email.pk, first_handled_at__isnull=True).update(
+            first_handled_at=timezone.now()
+        )
+    logger.info(
+        "email handled",
+        extra={
+            "email_id": email.pk,
+            "first": bool(updated),
+            "user_id": getattr(user, "pk", None),
+            "via": via,
+        },
+    )
+    return bool(updated)
 
 
 def requeue(emails: Iterable[Email]) -> int:

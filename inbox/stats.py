@@ -10,14 +10,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from classifier import routing as rules
 from classifier.runtime import threshold_for
 from inbox import intents
-from inbox.models import Correction, Email
+from inbox.models import Correction, Email, Priority, Team
 from mlops.models import ModelVersion
 
 
@@ -31,6 +31,8 @@ class FolderCounts:
 
     by_status: dict[str, int] = field(default_factory=dict)
     by_intent: dict[str, int] = field(default_factory=dict)
+    # Open (not yet handled) mail per team slug ("none": routed to no team).
+    by_team: dict[str, TeamLoad] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -45,15 +47,53 @@ class FolderCounts:
     def family(self, name: str) -> int:
         return sum(self.intent(i) for i in intents.FAMILIES.get(name, ()))
 
+    def team(self, slug: str) -> int:
+        load = self.by_team.get(slug)
+        return load.open if load else 0
+
+
+@dataclass(frozen=True)
+class TeamLoad:
+    """A team's open mail: emails nobody has handled yet, those past their SLA, urgent ones."""
+
+    open: int = 0
+    overdue: int = 0
+    urgent: int = 0
+
+
+# Mail that waits for an agent: routed, in review or failed, and not handled yet.
+OPEN_STATUSES = (Email.Status.CLASSIFIED, Email.Status.NEEDS_REVIEW, Email.Status.FAILED)
+
+
+def open_mail() -> QuerySet[Email]:
+    return Email.objects.filter(status__in=OPEN_STATUSES, first_handled_at__isnull=True)
+
+
+def team_loads(now: datetime | None = None) -> dict[str, TeamLoad]:
+    """Open, overdue and urgent mail per team slug ("none" for no team): one query."""
+    now = now or timezone.now()
+    rows = (
+        open_mail()
+        .order_by()
+        .values("team__slug")
+        .annotate(
+            n=Count("id"),
+            overdue=Count("id", filter=Q(sla_due_at__lt=now)),
+            urgent=Count("id", filter=Q(priority=Priority.URGENT)),
+        )
+    )
+    return {r["team__slug"] or "none": TeamLoad(r["n"], r["overdue"], r["urgent"]) for r in rows}
+
 
 def folder_counts() -> FolderCounts:
-    """Emails per status and routed emails per intent, in one grouped query."""
+    """Emails per status, routed emails per intent and open mail per team: two queries."""
     counts = FolderCounts()
     rows = Email.objects.order_by().values("status", "intent").annotate(n=Count("id"))
     for row in rows:
         counts.by_status[row["status"]] = counts.by_status.get(row["status"], 0) + row["n"]
         if row["status"] == Email.Status.CLASSIFIED and row["intent"]:
             counts.by_intent[row["intent"]] = row["n"]
+    counts.by_team = team_loads()
     return counts
 
 
@@ -192,3 +232,57 @@ def agreement(since: datetime | None = None) -> Agreement:
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+@dataclass
+class SlaRow:
+    team: str  # the team's name ("No team" for unrouted mail)
+    slug: str
+    open: int = 0
+    overdue: int = 0
+    urgent_overdue: int = 0
+    handled: int = 0
+    handled_late: int = 0
+
+    @property
+    def met_share(self) -> float | None:
+        return (self.handled - self.handled_late) / self.handled if self.handled else None
+
+
+def sla_summary(since: datetime, now: datetime | None = None) -> list[SlaRow]:
+    """Per team: open mail and how much of it is past its SLA now, and the mail first
+    handled since ``since`` with how much of it was handled late. Two grouped queries."""
+    now = now or timezone.now()
+    names = dict(Team.objects.values_list("slug", "name"))
+    rows: dict[str, SlaRow] = {}
+
+    def row(slug: str | None) -> SlaRow:
+        key = slug or "none"
+        if key not in rows:
+            rows[key] = SlaRow(team=names.get(key, "No team"), slug=key)
+        return rows[key]
+
+    open_rows = (
+        open_mail()
+        .filter(sla_due_at__isnull=False)
+        .order_by()
+        .values("team__slug")
+        .annotate(
+            n=Count("id"),
+            overdue=Count("id", filter=Q(sla_due_at__lt=now)),
+            urgent=Count("id", filter=Q(sla_due_at__lt=now, priority=Priority.URGENT)),
+        )
+    )
+    for r in open_rows:
+        target = row(r["team__slug"])
+        target.open, target.overdue, target.urgent_overdue = r["n"], r["overdue"], r["urgent"]
+    handled_rows = (
+        Email.objects.filter(first_handled_at__gte=since, sla_due_at__isnull=False)
+        .order_by()
+        .values("team__slug")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(first_handled_at__gt=F("sla_due_at"))))
+    )
+    for r in handled_rows:
+        target = row(r["team__slug"])
+        target.handled, target.handled_late = r["n"], r["late"]
+    return sorted(rows.values(), key=lambda r: (-r.overdue, r.team))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("folders/<str:key>/rows/", views.folder_rows, name="folder-rows"),
     path("emails/<int:pk>/", views.email_detail, name="email"),
     path("emails/<int:pk>/intent/", views.correct, name="correct"),
+    path("emails/<int:pk>/handled/", views.handled, name="handled"),
     path("relabel/", views.relabel, name="relabel"),
     path("overview/", views.overview, name="overview"),
     path("overview/reports/<str:version>/<str:name>.png", views.report_image, name="report-image"),

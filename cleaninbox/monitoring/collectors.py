@@ -153,6 +153,45 @@ def live_accuracy() -> Iterator[Metric]:
     yield from (classified, reviewed, agreed, ratio, share)
 
 
+def sla() -> Iterator[Metric]:
+    """Open mail and open SLA breaches per team and priority, and late handling in 24 h."""
+    from django.db.models import F, Q
+
+    from inbox import stats
+    from inbox.models import Email, Priority
+
+    now = timezone.now()
+    rows = (
+        stats.open_mail()
+        .filter(sla_due_at__isnull=False)
+        .order_by()
+        .values("team__slug", "priority")
+        .annotate(n=Count("id"), breached=Count("id", filter=Q(sla_due_at__lt=now)))
+    )
+    open_ = _family("cleaninbox_sla_open_emails")
+    breached = _family("cleaninbox_sla_breached_emails")
+    for row in rows:
+        labels = [row["team__slug"] or "none", Priority(row["priority"]).name.lower()]
+        open_.add_metric(labels, row["n"])
+        breached.add_metric(labels, row["breached"])
+    yield from (open_, breached)
+    oldest = stats.open_mail().filter(sla_due_at__lt=now).aggregate(t=Min("sla_due_at"))["t"]
+    age = (now - oldest).total_seconds() if oldest else 0.0
+    yield _set(_family("cleaninbox_sla_oldest_breach_seconds"), age)
+    handled = (
+        Email.objects.filter(
+            first_handled_at__gte=now - timedelta(hours=24), sla_due_at__isnull=False
+        )
+        .order_by()
+        .values("team__slug")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(first_handled_at__gt=F("sla_due_at"))))
+    )
+    late = _family("cleaninbox_sla_handled_late_ratio")
+    for row in handled:
+        late.add_metric([row["team__slug"] or "none"], row["late"] / row["n"])
+    yield late
+
+
 SOURCES = (
     emails_by_status,
     review_share,
@@ -160,10 +199,13 @@ SOURCES = (
     model_in_production,
     sweep_last_run,
     live_accuracy,
+    sla,
 )
 
 # The sources that read PostgreSQL; after one of them fails, the scrape skips the others.
-DATABASE_SOURCES = frozenset({emails_by_status, review_share, model_in_production, live_accuracy})
+DATABASE_SOURCES = frozenset(
+    {emails_by_status, review_share, model_in_production, live_accuracy, sla}
+)
 
 
 class InboxCollector(Collector):

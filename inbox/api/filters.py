@@ -13,9 +13,14 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import F, Func, QuerySet, TextField
+from django.db.models import F, Func, Q, QuerySet, TextField
+from django.utils import timezone
 
-from inbox.models import Email
+from inbox.models import Email, Priority
+
+# Priorities by name in the API and links ("urgent"), stored as numbers (lower sorts first).
+PRIORITY_NAMES = {p.name.lower(): p.value for p in Priority}
+UNASSIGNED = "none"
 
 
 def validate_search(text: str) -> None:
@@ -110,6 +115,25 @@ class EmailFilter(django_filters.FilterSet):
     received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", validators=[validate_search])
     model_version = django_filters.CharFilter(field_name="model_version")
+    team = django_filters.CharFilter(
+        method="filter_team",
+        help_text="Team slugs, comma-separated (`none`: routed to no team).",
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        method="filter_priority",
+        choices=[(name, name) for name in PRIORITY_NAMES],
+        help_text="urgent, high, normal or low; repeat for several.",
+    )
+    handled = StrictBooleanFilter(
+        field_name="first_handled_at", lookup_expr="isnull", exclude=True,
+        help_text="true: an agent has acted on it (corrected, confirmed or marked handled).",
+    )  # fmt: skip
+    breached = StrictBooleanFilter(
+        method="filter_breached",
+        help_text="true: its SLA is breached (due and not handled, or handled late).",
+    )
+    sla_due_before = BoundedIsoDateTimeFilter(field_name="sla_due_at", lookup_expr="lt")
+    sla_due_after = BoundedIsoDateTimeFilter(field_name="sla_due_at", lookup_expr="gte")
 
     class Meta:
         model = Email
@@ -124,3 +148,32 @@ class EmailFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return search_emails(queryset, value) if value else queryset
+
+    def filter_team(self, queryset, name, value):
+        slugs = {v.strip() for v in value.split(",") if v.strip()}
+        if not slugs:
+            return queryset
+        wanted = Q(team__slug__in=slugs - {UNASSIGNED})
+        if UNASSIGNED in slugs:
+            wanted |= Q(team__isnull=True)
+        return queryset.filter(wanted)
+
+    def filter_priority(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(priority__in=[PRIORITY_NAMES[v] for v in value])
+
+    def filter_breached(self, queryset, name, value):
+        if value is None:
+            return queryset
+        breached = breached_q()
+        return queryset.filter(breached) if value else queryset.exclude(breached)
+
+
+def breached_q(now=None) -> Q:
+    """An SLA breach: past due and not handled yet, or handled after the deadline."""
+    now = now or timezone.now()
+    return Q(sla_due_at__isnull=False) & (
+        Q(first_handled_at__isnull=True, sla_due_at__lt=now)
+        | Q(first_handled_at__gt=F("sla_due_at"))
+    )

@@ -6,11 +6,13 @@ import re
 from datetime import UTC
 
 from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox import intents
-from inbox.mail import automatic_reason
-from inbox.models import Correction, Email
+from inbox.mail import automatic_reason, routing_headers
+from inbox.models import Correction, Email, Priority
 from inbox.services import IncomingEmail
 
 
@@ -118,7 +120,9 @@ class EmailInSerializer(serializers.Serializer):
         data = dict(validated)
         headers = data.pop("headers", {})
         automatic = automatic_reason(headers, data["sender"], data.get("subject", ""))
-        return IncomingEmail(**data, source="api", automatic=automatic)
+        return IncomingEmail(
+            **data, source="api", automatic=automatic, headers=routing_headers(headers.items())
+        )
 
 
 class TopIntentSerializer(serializers.Serializer):
@@ -159,9 +163,54 @@ class CorrectionInSerializer(serializers.Serializer):
     )
 
 
+class PriorityField(serializers.ChoiceField):
+    """A priority by name ("urgent", "high", "normal", "low"), stored as a number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[p.name.lower() for p in Priority], **kwargs)
+
+    def to_representation(self, value):
+        return Priority(value).name.lower()
+
+
+class SlaSerializer(serializers.Serializer):
+    """Where the email stands against its SLA (time to first handling), when it was read."""
+
+    state = serializers.ChoiceField(
+        choices=["none", "ok", "soon", "overdue", "handled", "late"],
+        help_text="none: no SLA (not classified yet, or automatic mail); ok / soon (under an "
+        "hour left) / overdue: not handled yet; handled: in time; late: handled after the "
+        "deadline.",
+    )
+    breached = serializers.BooleanField(help_text="overdue or late.")
+    seconds_left = serializers.IntegerField(
+        allow_null=True,
+        help_text="Until the deadline (negative once past); null when handled or no SLA.",
+    )
+
+
 class EmailSerializer(serializers.ModelSerializer):
     top_k = TopIntentSerializer(many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api:email-detail")
+    team = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True,
+        help_text="The team's slug (inbox.triage routes it); null: no team.",
+    )  # fmt: skip
+    priority = PriorityField(read_only=True)
+    sla = serializers.SerializerMethodField()
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, email: Email) -> dict:
+        now = self.context.get("now") or timezone.now()
+        due, done = email.sla_due_at, email.first_handled_at
+        if due is None:
+            return {"state": "none", "breached": False, "seconds_left": None}
+        if done is not None:
+            late = done > due
+            return {"state": "late" if late else "handled", "breached": late, "seconds_left": None}
+        left = int((due - now).total_seconds())
+        state = "overdue" if left < 0 else "soon" if left < 3600 else "ok"
+        return {"state": state, "breached": left < 0, "seconds_left": left}
 
     class Meta:
         model = Email
@@ -185,6 +234,11 @@ class EmailSerializer(serializers.ModelSerializer):
             "predicted_intent",
             "corrected_at",
             "source",
+            "team",
+            "priority",
+            "sla_due_at",
+            "first_handled_at",
+            "sla",
         ]
         read_only_fields = fields
 
@@ -238,3 +292,8 @@ class BatchResponseSerializer(serializers.Serializer):
 class IntentSerializer(serializers.Serializer):
     name = serializers.CharField()
     title = serializers.CharField()
+
+
+class HandledSerializer(serializers.Serializer):
+    first_handled_at = serializers.DateTimeField()
+    first = serializers.BooleanField(help_text="false: it had already been handled.")

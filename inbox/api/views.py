@@ -30,7 +30,7 @@ BUSY = OpenApiResponse(
 class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Ingest emails, list and filter them, read one, and correct its intent."""
 
-    queryset = Email.objects.select_related("corrected_by").all()
+    queryset = Email.objects.select_related("corrected_by", "team").all()
     filterset_class = EmailFilter
 
     def get_serializer_class(self):
@@ -174,6 +174,16 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             email, serializer.validated_data["intent"], request.user, via="api"
         )
         return Response(s.CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: s.HandledSerializer})
+    @action(detail=True, methods=["post"])
+    def handled(self, request, pk=None):
+        """Record that an agent handled this email (answered it, passed it on) without
+        changing its intent; the first time stops its SLA clock. Safe to repeat."""
+        email = self.get_object()
+        first = services.mark_handled(email, request.user, via="api")
+        email.refresh_from_db(fields=["first_handled_at"])
+        return Response({"first_handled_at": email.first_handled_at, "first": first})
 
 
 class IntentListView(APIView):

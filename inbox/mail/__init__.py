@@ -6,7 +6,8 @@ Pure Python, no Django. The rest of cleaninbox uses this surface only:
   ``automatic``: why the message is automatic mail, or "");
 - ``model_input(subject, body_text, body_html)`` -> the customer's own words, one line;
 - ``automatic_reason(headers, ...)`` -> "auto_reply" | "bounce" | "mailing_list" | "";
-- ``html_to_text(html)`` for showing an HTML-only body.
+- ``html_to_text(html)`` for showing an HTML-only body;
+- ``routing_headers(items)`` -> the few header fields routing rules may read.
 
 The modules behind it: ``parsing`` (MIME), ``htmltext`` (HTML to text), ``cleaning``
 (split quotes and forwards, cut furniture), ``furniture`` (the patterns, as data, per
@@ -17,9 +18,12 @@ from __future__ import annotations
 
 from inbox.mail.automatic import automatic_reason
 from inbox.mail.htmltext import html_to_text
-from inbox.mail.parsing import ParsedEmail, parse_message
+from inbox.mail.parsing import ParsedEmail, parse_message, routing_headers
 
-__all__ = ["ParsedEmail", "automatic_reason", "html_to_text", "model_input", "parse_message"]
+__all__ = [
+    "ParsedEmail", "automatic_reason", "html_to_text", "model_input", "parse_message",
+    "routing_headers",
+]  # fmt: skip
 
 
 def model_input(subject: str, body_text: str, body_html: str = "", max_chars: int = 512) -> str:

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import mailbox
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -101,6 +101,8 @@ class ParsedEmail:
     defects: list[str] = field(default_factory=list)
     # Why this is automatic mail (auto_reply, bounce, mailing_list), "" if a person wrote it.
     automatic: str = ""
+    # The header fields routing rules may read (see routing_headers).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict (date as an ISO string) for JSON fields and logs."""
@@ -230,7 +232,39 @@ def _read_headers(msg: Message, parsed: ParsedEmail) -> None:
     in_reply_to = _ANGLE_ID.findall(_header_text(msg, "in-reply-to", defects))
     parsed.in_reply_to = in_reply_to[0] if in_reply_to else None
     parsed.references = _ANGLE_ID.findall(_header_text(msg, "references", defects))
-    parsed.automatic = automatic_reason(_raw_header_items(msg), parsed.sender, parsed.subject)
+    items = _raw_header_items(msg)
+    parsed.automatic = automatic_reason(items, parsed.sender, parsed.subject)
+    parsed.headers = routing_headers(items)
+
+
+# Header fields kept with an email for routing rules (inbox.triage): the X-* fields a
+# gateway or CRM adds (X-Customer-Tier: vip) and a few standard ones, minus the trace and
+# anti-spam fields mail servers pile up by the dozen. Bounded, so a hostile message cannot
+# bloat its row.
+_KEPT_HEADERS = {"importance", "priority", "organization", "sensitivity", "x-priority"}
+_TRACE_PREFIXES = (
+    "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-", "x-received",
+    "x-originating", "x-spam", "x-virus", "x-mailgun-", "x-ses-", "x-proofpoint",
+    "x-mimecast-", "x-ironport", "x-barracuda",
+)  # fmt: skip
+MAX_ROUTING_HEADERS = 30
+MAX_ROUTING_HEADER_CHARS = 300
+
+
+def routing_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """{lower-case name: value} of the header fields routing rules may read; the first
+    of a repeated field, at most MAX_ROUTING_HEADERS fields of MAX_ROUTING_HEADER_CHARS."""
+    kept: dict[str, str] = {}
+    for name, value in items:
+        name = str(name).strip().lower()
+        if name in kept or not (name in _KEPT_HEADERS or name.startswith("x-")):
+            continue
+        if name.startswith(_TRACE_PREFIXES):
+            continue
+        kept[name] = " ".join(str(value).replace("\x00", "").split())[:MAX_ROUTING_HEADER_CHARS]
+        if len(kept) >= MAX_ROUTING_HEADERS:
+            break
+    return kept
 
 
 def _raw_header_items(msg: Message) -> list[tuple[str, str]]:

@@ -7,8 +7,10 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from classifier.runtime import threshold_for
 from inbox import intents, reasons
-from inbox.models import Email
+from inbox.models import Email, Priority
+from inbox.views.triage import sla
 
 register = template.Library()
 
@@ -46,13 +48,36 @@ def pct(value: float | None, digits: int = 0) -> str:
 
 
 @register.filter
-def confidence_level(value: float | None) -> str:
-    """A CSS modifier for a confidence: high, mid, low or none."""
+def confidence_level(value: float | None, threshold: float | None = None) -> str:
+    """A CSS modifier for a confidence against the routing threshold: high (routed, at or
+    above it), mid (below it: review), low (below half of it), or none.
+
+    The colour says what the confidence means for routing, so a badge inside Needs review
+    is never green. Without a threshold, the default rule's (classifier.runtime) applies.
+    """
     if value is None:
         return "none"
-    if value >= 0.8:
+    if threshold in (None, ""):
+        threshold = threshold_for(None)
+    threshold = float(threshold)
+    if value >= threshold:
         return "high"
-    return "mid" if value >= 0.5 else "low"
+    return "mid" if value >= threshold / 2 else "low"
+
+
+@register.filter
+def sla_state(email: Email) -> dict:
+    """{"state": ..., "text": ...}: the email's SLA as a list or page shows it."""
+    return sla(email)
+
+
+@register.filter
+def priority_key(value: int) -> str:
+    """2 -> "normal": a CSS modifier for a priority."""
+    try:
+        return Priority(value).name.lower()
+    except ValueError:
+        return ""
 
 
 @register.filter

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from inbox.models import Correction, Email
+from inbox.models import Correction, Email, Priority
 from inbox.tests.factories import EmailFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,17 +168,21 @@ def test_a_correction_moves_on_to_the_next_email_of_the_queue(logged_in):
     assert last["Location"] == reverse("inbox:folder", args=["review"])
 
 
-def test_the_page_links_to_newer_and_older_emails_of_its_list(logged_in):
+def test_the_page_links_to_the_previous_and_next_emails_of_its_list(logged_in):
+    # Needs review is a work queue: most urgent first, then the longest waiting.
     now = timezone.now()
     newer = to_review(received_at=now)
     middle = to_review(received_at=now - timedelta(minutes=1))
     older = to_review(received_at=now - timedelta(minutes=2))
     to_review(received_at=now - timedelta(minutes=3), status=Email.Status.CLASSIFIED)
     html = page(logged_in, middle, folder="review")
-    assert f'id="newer" href="/emails/{newer.pk}/?folder=review"' in html
-    assert f'id="older" href="/emails/{older.pk}/?folder=review"' in html
-    last = page(logged_in, older, folder="review")
-    assert 'id="older"' not in last  # the classified one is not in this list
+    assert f'id="previous" href="/emails/{older.pk}/?folder=review"' in html
+    assert f'id="next" href="/emails/{newer.pk}/?folder=review"' in html
+    last = page(logged_in, newer, folder="review")
+    assert 'id="next"' not in last  # the classified one is not in this list
+    urgent = to_review(received_at=now, priority=Priority.URGENT)
+    first = page(logged_in, urgent, folder="review")
+    assert 'id="previous"' not in first and f'id="next" href="/emails/{older.pk}/' in first
     searched = page(logged_in, middle, folder="review", q="card")
     assert 'href="/folders/review/?q=card" id="back-to-list"' in searched
 

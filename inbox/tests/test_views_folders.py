@@ -67,7 +67,7 @@ def test_failed_appears_when_something_failed(logged_in):
     assert count_of(logged_in.get(reverse("inbox:home")).content.decode(), "failed") == 1
 
 
-def test_an_intent_folder_lists_its_routed_emails_newest_first(logged_in):
+def test_an_intent_folder_lists_its_routed_emails_longest_waiting_first(logged_in):
     now = timezone.now()
     old = routed("card_arrival", received_at=now - timedelta(hours=5))
     new = routed(
@@ -80,7 +80,7 @@ def test_an_intent_folder_lists_its_routed_emails_newest_first(logged_in):
     routed("atm_support")
     to_review("card_arrival")
     response = logged_in.get(reverse("inbox:folder", args=["card_arrival"]))
-    assert listed_ids(response) == [new.pk, old.pk]
+    assert listed_ids(response) == [old.pk, new.pk]
     html = response.content.decode()
     assert "Ada Lovelace" in html and "Where is it" in html
     assert "Still waiting for my card." in html  # first line of the customer's own words
@@ -139,7 +139,7 @@ def test_a_bad_date_range_is_explained_not_a_crash(logged_in):
 
 def test_lists_are_paginated_25_to_a_page(logged_in):
     now = timezone.now()
-    emails = [routed("card_arrival", received_at=now - timedelta(minutes=i)) for i in range(30)]
+    emails = [routed("card_arrival", received_at=now + timedelta(minutes=i)) for i in range(30)]
     url = reverse("inbox:folder", args=["card_arrival"])
     first = logged_in.get(url)
     assert listed_ids(first) == [e.pk for e in emails[:25]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import nh3
 
+from inbox.mail.cleaning import clean_subject
 from inbox.mail.htmltext import html_to_text
 
 # The sanitised body goes into a sandboxed iframe (no scripts, unique origin). The CSP
@@ -50,3 +51,17 @@ def first_line(body_text: str, body_html: str = "", limit: int = PREVIEW_CHARS) 
         if line and not line.startswith(">"):
             return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
     return ""
+
+
+def preview(email, limit: int = PREVIEW_CHARS) -> str:
+    """What the customer asked, for a list row: the start of the cleaned text the model
+    read (greetings, quotes and signatures already cut), without the subject shown beside
+    it. Emails stored before the cleaned text existed fall back to the body's first line."""
+    text = email.model_input or ""
+    if not text:
+        return first_line(email.body_text, email.body_html, limit)
+    topic = clean_subject(email.subject or "")
+    if topic and text.casefold().startswith(topic.casefold()):
+        text = text[len(topic) :].lstrip(" .:;!?-")
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

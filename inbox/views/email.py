@@ -15,13 +15,14 @@ from inbox.models import Email
 from inbox.views.bodies import frame_document
 from inbox.views.folders import FolderQuery, folder_of, navigation
 from inbox.views.forms import CorrectionForm
+from inbox.views.triage import triage_panel
 
 
 @login_required
 def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
     email = get_object_or_404(Email.objects.select_related("corrected_by", "thread_root"), pk=pk)
-    query = FolderQuery.from_context(request.GET)
-    newer, older = query.neighbours(email) if query else (None, None)
+    query = FolderQuery.from_context(request.GET, request.user)
+    previous, following = query.neighbours(email) if query else (None, None)
     context_qs = query.context_querystring() if query else ""
     list_qs = query.querystring() if query else ""
     current = folder_of(email)
@@ -38,14 +39,15 @@ def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "inbox/email.html",
         {
-            **navigation(query.folder if query else current),
+            **navigation(query.folder if query else current, user=request.user),
+            **triage_panel(email),
             "email": email,
             "list_folder": query.folder if query else current,
             "current": current,
             "context_qs": context_qs,
             "list_qs": list_qs,
-            "newer": newer,
-            "older": older,
+            "previous": previous,
+            "following": following,
             "alternatives": alternatives,
             "corrections": email.corrections.select_related("user"),
             "srcdoc": srcdoc,
@@ -64,7 +66,7 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     worked through with one click per email.
     """
     email = get_object_or_404(Email, pk=pk)
-    query = FolderQuery.from_context(request.GET)
+    query = FolderQuery.from_context(request.GET, request.user)
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["intent"]))
@@ -86,11 +88,30 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_after_correction(email, query))
 
 
+@login_required
+@require_POST
+def handled(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the email handled (answered, passed on) without changing its intent: its SLA
+    clock stops. Then on to the next email of the list, as after a correction."""
+    email = get_object_or_404(Email, pk=pk)
+    query = FolderQuery.from_context(request.GET, request.user)
+    if services.mark_handled(email, request.user, via="ui"):
+        messages.success(
+            request,
+            format_html(
+                'Marked handled: <a href="{}">{}</a>',
+                reverse("inbox:email", args=[email.pk]),
+                email.subject or "(no subject)",
+            ),
+        )
+    return redirect(_after_correction(email, query))
+
+
 def _after_correction(email: Email, query: FolderQuery | None) -> str:
     if query is None:
         return _email_url(email, None)
-    newer, older = query.neighbours(email)
-    following = older or newer
+    previous, below = query.neighbours(email)
+    following = below or previous
     if following is not None:
         return _email_url(following, query)
     return query.list_url()

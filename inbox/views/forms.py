@@ -33,7 +33,7 @@ class IntentField(forms.CharField):
 
 
 class ListFilterForm(forms.Form):
-    """The folder filter bar: text search, status and a received-date range."""
+    """The folder filter bar: text search, status, handled or not, a received-date range."""
 
     q = forms.CharField(
         required=False,
@@ -50,6 +50,10 @@ class ListFilterForm(forms.Form):
     )
     status = forms.ChoiceField(
         required=False, choices=[(ANY_STATUS, "Any status"), *Email.Status.choices]
+    )
+    handled = forms.ChoiceField(
+        required=False,
+        choices=[("", "Open and handled"), ("open", "Not handled yet"), ("handled", "Handled")],
     )
     after = forms.DateField(
         required=False, label="From", validators=_DAY_RANGE,
@@ -75,6 +79,8 @@ class ListFilterForm(forms.Form):
             data["search"] = cleaned["q"]
         if cleaned.get("status") not in (None, "", ANY_STATUS):
             data.setlist("status", [cleaned["status"]])
+        if cleaned.get("handled") in ("open", "handled"):
+            data["handled"] = "true" if cleaned["handled"] == "handled" else "false"
         if cleaned.get("after"):
             data["received_after"] = _day_start(cleaned["after"]).isoformat()
         if cleaned.get("before"):

@@ -16,7 +16,10 @@ from inbox import accuracy, charts, intents, stats
 from inbox.models import Email
 from mlops import registry
 
-DAYS = 14
+DAYS = 14  # the default period
+# The periods the page offers: every figure on it (volume, routing, agreement, live
+# accuracy, SLA) covers the same one, chosen with ?days=.
+PERIODS = (1, 7, 14, 30, 90)
 # Evaluation plots, as written to CLEANINBOX_REPORTS_DIR/<version>/<name>.png.
 REPORT_IMAGES = {
     "confusion_matrix": "Confusion matrix",
@@ -27,29 +30,42 @@ REPORT_IMAGES = {
 UNCLASSIFIED = "Unclassified"
 
 
+def period(request: HttpRequest) -> int:
+    """The page's period in days (?days=), one of PERIODS; DAYS when absent or unknown."""
+    try:
+        days = int(request.GET.get("days", DAYS))
+    except ValueError:
+        return DAYS
+    return days if days in PERIODS else DAYS
+
+
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    since = timezone.now() - timedelta(days=DAYS)
-    volume = stats.daily_volume(DAYS)
+    days = period(request)
+    since = timezone.now() - timedelta(days=days)
+    volume = stats.daily_volume(days)
     model = registry.active()
     return render(
         request,
         "inbox/overview.html",
         {
-            "days": DAYS,
+            "days": days,
+            "periods": PERIODS,
+            "since": since,
+            **sla_context(since),
             "volume": volume,
-            "chart": mark_safe(_family_chart(volume)),  # every label escaped in inbox.charts
+            "chart": mark_safe(_family_chart(volume, days)),  # every label escaped in inbox.charts
             "legend": _legend(volume),
             "intent_rows": _intent_rows(volume),
             "routing": stats.routing(since),
-            "agreement": stats.agreement(),
-            "agreement_recent": stats.agreement(since),
+            "agreement": stats.agreement(since),
+            "agreement_all": stats.agreement(),
             "queue": _queue_sizes(),
             "model": model,
             "threshold": stats.routing_threshold(model.threshold) if model else None,
             "reports": _reports(model.version) if model else [],
-            "live": _live_accuracy(model.version if model else None),
-            "live_days": settings.CLEANINBOX_LIVE_ACCURACY_DAYS,
+            "live": _live_accuracy(model.version if model else None, days),
+            "live_days": days,
         },
     )
 
@@ -100,14 +116,14 @@ def _legend(volume: stats.Volume) -> list[dict]:
     ]
 
 
-def _family_chart(volume: stats.Volume) -> str:
+def _family_chart(volume: stats.Volume, days: int) -> str:
     colours = _colours()
     series = [
         charts.Series(fam or UNCLASSIFIED, values, colours[fam])
         for fam, values in volume.by_family().items()
     ]
     labels = [f"{day.day} {day:%b}" for day in volume.days]
-    return charts.stacked_bars(labels, series, title=f"Emails received per day, last {DAYS} days")
+    return charts.stacked_bars(labels, series, title=f"Emails received per day, last {days} days")
 
 
 def _intent_rows(volume: stats.Volume) -> list[dict]:
@@ -141,9 +157,9 @@ def _ci_row(label: str, rate: accuracy.Rate) -> dict:
     }
 
 
-def _live_accuracy(production: str | None) -> dict:
+def _live_accuracy(production: str | None, days: int) -> dict:
     """Per model version (the one in production first), per week and the worst intents."""
-    versions = accuracy.live_accuracy(settings.CLEANINBOX_LIVE_ACCURACY_DAYS)
+    versions = accuracy.live_accuracy(days)
     versions.sort(key=lambda a: a.version != production)
     focus = versions[0] if versions else None
     return {
@@ -165,4 +181,16 @@ def _live_accuracy(production: str | None) -> dict:
             {**_ci_row(name, rate), "intent": name}
             for name, rate in (focus.intents_worst_first()[:WORST_INTENTS] if focus else ())
         ],
+    }
+
+
+def sla_context(since) -> dict:
+    """Context for templates/inbox/_sla.html: SLA breaches per team over the period."""
+    rows = stats.sla_summary(since)
+    return {
+        "sla_rows": rows,
+        "sla_overdue": sum(r.overdue for r in rows),
+        "sla_urgent_overdue": sum(r.urgent_overdue for r in rows),
+        "sla_handled": sum(r.handled for r in rows),
+        "sla_late": sum(r.handled_late for r in rows),
     }

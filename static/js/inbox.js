@@ -62,8 +62,8 @@
     var inList = !!document.getElementById("email-list");
     var handled = false;
     switch (event.key) {
-      case "j": handled = inList ? moveCursor(1) : follow("a#older"); break;
-      case "k": handled = inList ? moveCursor(-1) : follow("a#newer"); break;
+      case "j": handled = inList ? moveCursor(1) : follow("a#next"); break;
+      case "k": handled = inList ? moveCursor(-1) : follow("a#previous"); break;
       case "Enter":
       case "o": {
         var row = currentRow();
@@ -77,6 +77,7 @@
         break;
       }
       case "a": handled = click("button[data-key='a']"); break;
+      case "h": handled = click("button[data-key='h']"); break;
       case "1": case "2": case "3": handled = click("button[data-key='" + event.key + "']"); break;
       case "i": {
         var pick = document.querySelector("[data-pick]");
