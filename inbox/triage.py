@@ -187,9 +187,13 @@ TRIAGE_FIELDS = ["team", "priority", "sla_due_at"]
 
 
 def explain(email: Email, policy: Policy | None = None) -> str:
-    """A sentence for the email page: why its team is what it is."""
+    """A phrase for the email page: what routed it to its team ("routing rule #2 (...)",
+    "the route of Card arrival", ...), or that the rules changed since it was routed."""
     policy = policy or load_policy()
-    by = for_email(email, policy).routed_by
+    result = for_email(email, policy)
+    if result.team_id != email.team_id:
+        return "the rules in force when it was routed (they have changed since)"
+    by = result.routed_by
     if by.startswith("rule:"):
         rule = next(r for r in policy.rules if f"rule:{r.id}" == by)
         what = f"{rule.header}: " if rule.kind == RoutingRule.Kind.HEADER else "sender's domain "

@@ -107,11 +107,11 @@ class IntentRouteAdmin(admin.ModelAdmin):
     actions = ["reroute_open"]
 
     def get_queryset(self, request):
-        families = Case(When(key__in=list(intents.FAMILIES), then=Value(0)), default=Value(1))
-        return super().get_queryset(request).select_related("team").annotate(rank=families)
+        return super().get_queryset(request).select_related("team")
 
     def get_ordering(self, request):
-        return ["rank", "key"]  # the families first, then the intents
+        families = Case(When(key__in=list(intents.FAMILIES), then=Value(0)), default=Value(1))
+        return [families.asc(), "key"]  # the families first, then the intents
 
     def has_add_permission(self, request):
         return False  # every family and intent has its row
@@ -124,14 +124,14 @@ class IntentRouteAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         self._policy = triage.load_policy()
+        self._now = timezone.now()
         self._teams = dict(Team.objects.values_list("pk", "name"))
         return super().changelist_view(request, extra_context)
 
     def _applied(self, obj: IntentRoute) -> triage.Triage | None:
         if not intents.is_intent(obj.key):
             return None
-        now = timezone.now()
-        return triage.decide(self._policy, intent=obj.key, sender="", start=now)
+        return triage.decide(self._policy, intent=obj.key, sender="", start=self._now)
 
     @admin.display(description="intent or family", ordering="key")
     def title(self, obj: IntentRoute) -> str:
@@ -160,7 +160,7 @@ class IntentRouteAdmin(admin.ModelAdmin):
         applied = self._applied(obj)
         if applied is None or applied.sla_due_at is None:
             return ""
-        return triage.span(applied.sla_due_at - timezone.now())
+        return triage.span(applied.sla_due_at - self._now)
 
     @admin.action(description="Re-route open emails with the current rules and routes")
     def reroute_open(self, request, queryset):
