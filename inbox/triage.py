@@ -113,6 +113,14 @@ def load_policy() -> Policy:
     return Policy(rules=rules, routes=routes, default_team_id=default)
 
 
+def ensure_routes() -> None:
+    """One IntentRoute row per family and per intent (the migration makes them; a flushed
+    test database or a new intent may lack some), so the admin lists every one to edit."""
+    keys = [*intents.FAMILIES, *intents.LABELS]
+    if IntentRoute.objects.count() < len(keys):
+        IntentRoute.objects.bulk_create([IntentRoute(key=k) for k in keys], ignore_conflicts=True)
+
+
 def sla_start(received_at: datetime, ingested_at: datetime | None, source: str) -> datetime:
     """When the SLA clock starts: see the module's docstring."""
     if ingested_at is None:

@@ -3,6 +3,7 @@ intent's (or family's) team, priority and SLA, with the values that apply shown 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
@@ -55,14 +56,35 @@ class TeamAdmin(admin.ModelAdmin):
 class RoutingRuleAdmin(admin.ModelAdmin):
     """Rules in the order they are tried; the changelist says what happens after them."""
 
-    list_display = ["position", "enabled", "kind", "header", "pattern", "team", "priority", "note"]
-    list_display_links = ["kind"]
+    list_display = [
+        "position",
+        "enabled",
+        "matches",
+        "team_or_intents",
+        "priority_or_intents",
+        "note",
+    ]
+    list_display_links = ["matches"]
     list_editable = ["position", "enabled"]
     list_filter = ["kind", "enabled", "team"]
     ordering = ["position", "id"]
     fields = ["position", "enabled", "kind", "header", "pattern", "team", "priority", "note"]
     actions = ["reroute_open"]
     change_list_template = "admin/inbox/routingrule/change_list.html"
+
+    @admin.display(description="matches", ordering="kind")
+    def matches(self, obj: RoutingRule) -> str:
+        if obj.kind == RoutingRule.Kind.HEADER:
+            return f"header {obj.header}: {obj.pattern}"
+        return f"sender's domain: {obj.pattern}"
+
+    @admin.display(description="team", ordering="team__name")
+    def team_or_intents(self, obj: RoutingRule) -> str:
+        return obj.team.name if obj.team else "the intent's team"
+
+    @admin.display(description="priority", ordering="priority")
+    def priority_or_intents(self, obj: RoutingRule) -> str:
+        return obj.get_priority_display() if obj.priority is not None else "the intent's"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -92,19 +114,40 @@ class KindFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RouteForm(forms.ModelForm):
+    """A list row: plain selects (no add/change icons beside each), blank reads "inherit"."""
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        empty_label="— inherit —",
+        widget=forms.Select(attrs={"style": "max-width: 10em"}),
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", "— inherit —"), *Priority.choices], coerce=int, empty_value=None,
+        required=False, widget=forms.Select(attrs={"style": "max-width: 7.5em"}),
+    )  # fmt: skip
+
+    class Meta:
+        model = IntentRoute
+        fields = ["team", "priority", "sla_minutes"]
+        widgets = {"sla_minutes": forms.NumberInput(attrs={"style": "width: 4.5em"})}
+
+
 @admin.register(IntentRoute)
 class IntentRouteAdmin(admin.ModelAdmin):
     """Every family and intent (rows made by the migration); blank means "inherit"."""
 
-    list_display = [
-        "title", "family", "team", "priority", "sla_minutes",
-        "team_applied", "priority_applied", "sla_applied",
-    ]  # fmt: skip
+    list_display = ["title", "team", "priority", "sla_minutes", "applied"]
     list_editable = ["team", "priority", "sla_minutes"]
     list_filter = [KindFilter, "team"]
     search_fields = ["key"]
     list_per_page = 100
     actions = ["reroute_open"]
+    change_list_template = "admin/inbox/intentroute/change_list.html"
+
+    def get_changelist_form(self, request, **kwargs):
+        return RouteForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("team")
@@ -123,15 +166,11 @@ class IntentRouteAdmin(admin.ModelAdmin):
         return ["key"] if obj else []
 
     def changelist_view(self, request, extra_context=None):
+        triage.ensure_routes()
         self._policy = triage.load_policy()
         self._now = timezone.now()
         self._teams = dict(Team.objects.values_list("pk", "name"))
         return super().changelist_view(request, extra_context)
-
-    def _applied(self, obj: IntentRoute) -> triage.Triage | None:
-        if not intents.is_intent(obj.key):
-            return None
-        return triage.decide(self._policy, intent=obj.key, sender="", start=self._now)
 
     @admin.display(description="intent or family", ordering="key")
     def title(self, obj: IntentRoute) -> str:
@@ -139,28 +178,16 @@ class IntentRouteAdmin(admin.ModelAdmin):
             return f"▸ {obj.key} (family)"
         return intents.display_title(obj.key)
 
-    @admin.display(description="in family")
-    def family(self, obj: IntentRoute) -> str:
-        return intents.family(obj.key)
-
-    @admin.display(description="team applied")
-    def team_applied(self, obj: IntentRoute) -> str:
-        applied = self._applied(obj)
-        if applied is None:
-            return ""
-        return self._teams.get(applied.team_id, "— none —")
-
-    @admin.display(description="priority applied")
-    def priority_applied(self, obj: IntentRoute) -> str:
-        applied = self._applied(obj)
-        return Priority(applied.priority).label if applied else ""
-
-    @admin.display(description="SLA applied")
-    def sla_applied(self, obj: IntentRoute) -> str:
-        applied = self._applied(obj)
-        if applied is None or applied.sla_due_at is None:
-            return ""
-        return triage.span(applied.sla_due_at - self._now)
+    @admin.display(description="what applies")
+    def applied(self, obj: IntentRoute) -> str:
+        if not intents.is_intent(obj.key):
+            team = self._teams.get(obj.team_id) or self._teams.get(
+                self._policy.default_team_id, "no team"
+            )
+            return f"{team} · per intent"
+        result = triage.decide(self._policy, intent=obj.key, sender="", start=self._now)
+        team = self._teams.get(result.team_id, "no team")
+        return f"{team} · {Priority(result.priority).label} · {triage.span(result.sla_due_at - self._now)}"
 
     @admin.action(description="Re-route open emails with the current rules and routes")
     def reroute_open(self, request, queryset):

@@ -31,7 +31,9 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_the_rules_pass_promtool_check(promtool):
     result = run(promtool, "check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 11 rules found" in result.stdout
+    # Every rule in the file was read (counted, so a new rule does not need this line).
+    rules = (MONITORING / "alerts.yml").read_text().count("- alert:")
+    assert rules >= 12 and f"SUCCESS: {rules} rules found" in result.stdout
 
 
 def test_the_rules_pass_their_unit_tests(promtool):
