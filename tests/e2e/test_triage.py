@@ -58,7 +58,9 @@ def test_an_agent_works_their_teams_view_most_urgent_first(browse, deliver, agen
     order = [int(i) for i in team.locator("tr.row").evaluate_all("rs => rs.map(r => r.dataset.id)")]
     assert order == [stolen.pk, swallowed.pk, arrival.pk, top_up.pk]
     expect(team.locator("tr.row").first.locator(".sla")).to_have_text(re.compile(r"^overdue 2 h"))
-    expect(team.locator("tr.row").nth(1).locator(".sla")).to_have_text(re.compile(r"^5\d min left$"))
+    expect(team.locator("tr.row").nth(1).locator(".sla")).to_have_text(
+        re.compile(r"^5\d min left$")
+    )
     expect(page.locator("#my-team-overdue")).to_have_text("1 overdue")
     # The preview is what the customer asked, not "Hello support,".
     expect(team.locator(f'tr[data-id="{arrival.pk}"] .preview')).to_contain_text(
@@ -127,7 +129,9 @@ def test_staff_see_every_team_the_sla_breaches_and_the_routing_order(
     expect(page.locator(".team-card[data-team='team-cards']")).to_contain_text("2 overdue")
     expect(page.locator(".team-card[data-team='team-vip']")).to_contain_text("1 open")
     page.click(".team-card[data-team='team-vip']")
-    expect(page.locator("#nav-teams a[data-team='team-vip']")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#nav-teams a[data-team='team-vip']")).to_have_attribute(
+        "aria-current", "page"
+    )
     expect(rows(page)).to_have_count(1)
 
     page.goto("/overview/?days=7")
