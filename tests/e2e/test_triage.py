@@ -67,7 +67,7 @@ def test_an_agent_works_their_teams_view_most_urgent_first(browse, deliver, agen
         "I ordered my card two weeks ago"
     )
     assert "Hello" not in team.locator(f'tr[data-id="{arrival.pk}"] .preview').inner_text()
-    b.screenshot("triage-home")
+    b.screenshot("triage-home", full_page=False)
 
     # The team's folder: the same order, with priority badges and time left.
     page.click("#my-team h1 a")
