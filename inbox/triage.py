@@ -92,7 +92,7 @@ class Triage:
 
 
 def split_patterns(text: str) -> tuple[str, ...]:
-    """ "vip, Gold*" -> ("vip", "gold*"): the comma-separated values of a rule, casefolded."""
+    """A rule's comma-separated values, casefolded: 'vip, Gold*' -> ('vip', 'gold*')."""
     return tuple(p.strip().casefold().lstrip("@") for p in text.split(",") if p.strip())
 
 
