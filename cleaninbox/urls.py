@@ -17,6 +17,7 @@ urlpatterns = [
     path("metrics", monitoring.metrics_view, name="metrics"),
     path("healthz", monitoring.healthz, name="healthz"),
     path("readyz", monitoring.readyz, name="readyz"),
+    path("", include("classifier.urls")),
     path("", include("inbox.urls")),
 ]
 

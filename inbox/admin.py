@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from inbox import intents, services
-from inbox.models import Correction, Email
+from inbox.models import Correction, Email, ExplanationFlag
 
 
 class RelabelForm(forms.Form):
@@ -192,3 +192,19 @@ class CorrectionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ExplanationFlag)
+class ExplanationFlagAdmin(admin.ModelAdmin):
+    """Explanations agents found misleading; the filter counts them per model version."""
+
+    list_display = ("created_at", "email", "model_version", "user", "reason")
+    list_filter = ("model_version", "created_at")
+    show_facets = admin.ShowFacets.ALWAYS  # counts beside each version in the filter
+    search_fields = ("reason", "email__subject")
+    raw_id_fields = ("email",)
+    readonly_fields = ("email", "user", "model_version", "reason", "created_at")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # flags come from agents on the email page or the API
