@@ -101,7 +101,11 @@ def test_an_agent_flags_an_explanation_through_the_api(api_client, classified, a
     assert response.status_code == 201, response.content
     assert response.json()["model_version"] == active_model.version
     row = ExplanationFlag.objects.get()
-    assert (row.email, row.user.username, row.reason) == (classified, "agent", "it highlights 'the'")
+    assert (row.email, row.user.username, row.reason) == (
+        classified,
+        "agent",
+        "it highlights 'the'",
+    )
     too_long = api_client.post(flags, {"reason": "x" * 1001}, format="json")
     assert too_long.status_code == 400
     assert api_client.get(url(classified)).json()["flags"] == 1
