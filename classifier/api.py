@@ -16,9 +16,12 @@ class PieceSerializer(serializers.Serializer):
     text = serializers.CharField()
     weight = serializers.FloatField(
         allow_null=True,
-        help_text="How much the label's probability drops without this word (or span); "
+        help_text="How much the label's log-odds drop without this word (or span); "
         "negative: the label is more likely without it; null: text between words, or past "
         "what the model reads.",
+    )
+    without = serializers.FloatField(
+        allow_null=True, required=False, help_text="The label's probability without it."
     )
     rank = serializers.IntegerField(allow_null=True, help_text="1 = weighed most.")
 
@@ -26,6 +29,7 @@ class PieceSerializer(serializers.Serializer):
 class TopWordSerializer(serializers.Serializer):
     text = serializers.CharField()
     weight = serializers.FloatField()
+    without = serializers.FloatField()
 
 
 class NeighbourSerializer(serializers.Serializer):

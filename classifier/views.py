@@ -43,12 +43,17 @@ def panel_context(email: Email, result: explanations.Result) -> dict:
     payload = result.payload
     pieces = payload.get("pieces") or []
     strongest = max((abs(p["weight"]) for p in pieces if p.get("weight") is not None), default=0)
+    base = payload.get("probability")
     marked = [
-        {**piece, "style": _style(piece, strongest), "points": _points(piece.get("weight")),
+        {**piece, "style": _style(piece, strongest), "title": _without(base, piece.get("without")),
          "top": (piece.get("rank") or 99) <= HIGHLIGHTS and (piece.get("weight") or 0) > 0}
         for piece in pieces
     ]  # fmt: skip
-    top_words = [{**w, "points": _points(w["weight"])} for w in payload.get("top_words") or []]
+    top_words = [
+        {**w, "title": _without(base, w.get("without")),
+         "share": round(100 * w["weight"] / strongest) if strongest else 0}
+        for w in payload.get("top_words") or []
+    ]  # fmt: skip
     return {
         "email": email,
         "result": result,
@@ -60,11 +65,11 @@ def panel_context(email: Email, result: explanations.Result) -> dict:
     }
 
 
-def _points(weight: float | None) -> str:
-    """A weight as the change in percentage points it makes to the label's probability."""
-    if weight is None:
+def _without(base: float | None, without: float | None) -> str:
+    """What leaving the word out does to the label's probability, for a tooltip."""
+    if base is None or without is None:
         return ""
-    return f"{weight * 100:+.1f} points".replace("-", "−")
+    return f"without it: {base:.1%} → {without:.1%}"
 
 
 def _style(piece: dict, strongest: float) -> str:

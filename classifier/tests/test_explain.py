@@ -50,7 +50,8 @@ def test_leaving_out_the_top_word_costs_the_label_more_than_leaving_out_the_lowe
     without_lowest = probability(baseline, SWALLOWED.replace(lowest.text, "", 1), answer.label)
     assert full - without_top > full - without_lowest
     assert full - without_top > 0.05
-    assert top.weight == pytest.approx(full - without_top, abs=0.02)
+    assert top.without == pytest.approx(without_top, abs=0.02)
+    assert top.weight == pytest.approx(explain.log_odds(full) - explain.log_odds(top.without))
 
 
 def test_the_words_that_name_the_intent_weigh_most(baseline):
