@@ -78,6 +78,7 @@ class EmailAdmin(admin.ModelAdmin):
         "model_input",
         "thread_root",
         "parse_defects",
+        "parse_notices",
         "attachments",
     ]
     fieldsets = [
@@ -115,7 +116,18 @@ class EmailAdmin(admin.ModelAdmin):
             },
         ),
         ("Review", {"fields": ["corrected_at", "corrected_by"]}),
-        ("Thread", {"fields": ["in_reply_to", "references", "thread_root", "parse_defects"]}),
+        (
+            "Thread",
+            {
+                "fields": [
+                    "in_reply_to",
+                    "references",
+                    "thread_root",
+                    "parse_defects",
+                    "parse_notices",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="subject", ordering="subject")

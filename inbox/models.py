@@ -79,6 +79,8 @@ class Email(models.Model):
     )
     attachments = models.JSONField(default=list, blank=True)
     parse_defects = models.JSONField(default=list, blank=True)
+    # Findings that lost nothing (obsolete but readable header syntax, ...): inbox.mail.parsing.
+    parse_notices = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
 
     received_at = models.DateTimeField()

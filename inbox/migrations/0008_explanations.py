@@ -10,6 +10,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="email",
+            name="parse_notices",
+            field=models.JSONField(blank=True, default=list),
+        ),
         migrations.CreateModel(
             name="Explanation",
             fields=[
