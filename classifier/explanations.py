@@ -144,16 +144,22 @@ def neighbour_index(model: Classifier) -> explain.NeighbourIndex | None:
 
 
 def request_index(version: str) -> None:
-    """Queue the index build for ``version`` (at most once per BUILD_REQUEST_TTL)."""
-    if not cache.add(f"explain-index-requested:{version}", 1, BUILD_REQUEST_TTL):
+    """Queue the index build for ``version`` (at most once per BUILD_REQUEST_TTL), from a
+    background thread: a request never waits on the broker (as inbox.nudge)."""
+    key = f"explain-index-requested:{version}"
+    if not cache.add(key, 1, BUILD_REQUEST_TTL):
         return
+    threading.Thread(target=_send_build, args=(version, key), daemon=True).start()
+
+
+def _send_build(version: str, key: str) -> None:
     from cleaninbox.celery import app
 
     try:
         app.send_task(BUILD_TASK, args=[version])
-    except Exception:  # a broker outage: the next look asks again after the TTL
+    except Exception:  # a broker outage: the next look asks again
         logger.warning("could not queue the explanation index build", exc_info=True)
-        cache.delete(f"explain-index-requested:{version}")
+        cache.delete(key)
 
 
 def forget() -> None:

@@ -75,6 +75,20 @@ def test_without_the_index_words_come_alone_a_build_is_queued_and_nothing_is_cac
     assert not Explanation.objects.exists()
 
 
+def test_a_worker_builds_the_queued_index_and_the_next_look_has_neighbours(
+    celery_worker, api_client, classified, active_model, banking77_dir, settings
+):
+    from tests.helpers import wait_for
+
+    settings.CLEANINBOX_DATA_DIR = banking77_dir
+    cache.delete(f"explain-index-requested:{active_model.version}")
+    assert api_client.get(url(classified)).json()["neighbours"] is None
+    assert wait_for(lambda: explanations.index_path(active_model.version).is_file(), 90)
+    body = api_client.get(url(classified)).json()
+    assert len(body["neighbours"]) == 5 and body["cached"] is False
+    assert api_client.get(url(classified)).json()["cached"] is True
+
+
 def test_a_new_model_version_explains_anew(api_client, classified, indexed, baseline_artifact):
     api_client.get(url(classified))
     Explanation.objects.update(model_version="an-older-version")
