@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -67,20 +68,24 @@ class ExplanationSerializer(serializers.Serializer):
     flags = serializers.IntegerField(help_text="Times agents flagged it for this version.")
 
 
+NO_NUL = RegexValidator(r"^[^\x00]*$", "No NUL characters.")  # documented as a pattern
+
+
 class FlagInSerializer(serializers.Serializer):
+    # Spaces are not trimmed by DRF (the schema's minLength would then lie): the service
+    # falls back to the serving version for a blank one.
     model_version = serializers.CharField(
-        max_length=128, required=False,
+        max_length=128, required=False, trim_whitespace=False,
+        validators=[NO_NUL],
         help_text="The version whose explanation misleads; default: the one serving.",
     )  # fmt: skip
     reason = serializers.CharField(
-        max_length=explanations.MAX_REASON, required=False, allow_blank=True
-    )
+        max_length=explanations.MAX_REASON, required=False,
+        trim_whitespace=False, validators=[NO_NUL],
+    )  # fmt: skip
 
     def validate(self, attrs):
-        for name, value in attrs.items():
-            if "\x00" in value:
-                raise serializers.ValidationError({name: ["No NUL characters."]})
-        return attrs
+        return {name: value.strip() for name, value in attrs.items()}
 
 
 class FlagSerializer(serializers.Serializer):

@@ -171,6 +171,8 @@ def forget() -> None:
 
 def flag(email: Email, user, model_version: str, reason: str = "") -> ExplanationFlag:
     """Record that the explanation of ``email`` by ``model_version`` misleads."""
+    # PostgreSQL text cannot hold NUL; a form post can carry one.
+    model_version, reason = (value.replace("\x00", "") for value in (model_version, reason))
     row = ExplanationFlag.objects.create(
         email=email, user=user, model_version=model_version[:128], reason=reason[:MAX_REASON]
     )

@@ -122,7 +122,10 @@ def test_an_agent_flags_an_explanation_through_the_api(api_client, classified, a
     )
     too_long = api_client.post(flags, {"reason": "x" * 1001}, format="json")
     assert too_long.status_code == 400
-    assert api_client.get(url(classified)).json()["flags"] == 1
+    assert api_client.post(flags, {"reason": "a\x00b"}, format="json").status_code == 400
+    spaced = api_client.post(flags, {"model_version": " v9 ", "reason": " "}, format="json")
+    assert spaced.status_code == 201 and spaced.json()["model_version"] == "v9"
+    assert api_client.get(url(classified)).json()["flags"] == 1  # the one for this version
 
 
 def test_the_schema_documents_the_explanation(api_client):
@@ -130,7 +133,9 @@ def test_the_schema_documents_the_explanation(api_client):
     get = schema["paths"]["/api/emails/{id}/explanation/"]["get"]
     assert {"200", "404", "409", "503"} <= set(get["responses"])
     assert "neighbours" in schema["components"]["schemas"]["Explanation"]["properties"]
-    assert "post" in schema["paths"]["/api/emails/{id}/explanation/flags/"]
+    flag_in = schema["components"]["schemas"]["FlagInRequest"]["properties"]
+    assert flag_in["reason"]["maxLength"] == 1000 and "pattern" in flag_in["reason"]
+    assert flag_in["reason"]["minLength"] == 1
 
 
 # --- the email page ---------------------------------------------------------------------
