@@ -9,6 +9,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from inbox.models import Explanation, ExplanationFlag
+from tests.e2e.conftest import PHONE
+from tests.e2e.test_inbox import wider
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -66,3 +68,14 @@ def test_the_panel_loads_on_demand_highlights_words_shows_neighbours_and_takes_a
     expect(page.locator(".explain-meta")).to_contain_text("cached")
     expect(page.locator(".explain-meta")).to_contain_text("flagged 1 time")
     assert b.errors == [] and b.offsite == []
+
+    # On a phone the panel fits the screen (long words wrap, the bars shrink).
+    phone = browse(viewport=PHONE)
+    small = phone.login("agent", "agent-pass-123")
+    small.goto(f"/emails/{email.pk}/")
+    small.click("#explanation summary")
+    expect(small.locator("#neighbours li")).to_have_count(5)
+    assert wider(small) == []
+    small.locator("#explanation").scroll_into_view_if_needed()
+    phone.screenshot("narrow-explanation")
+
