@@ -78,4 +78,3 @@ def test_the_panel_loads_on_demand_highlights_words_shows_neighbours_and_takes_a
     assert wider(small) == []
     small.locator("#explanation").scroll_into_view_if_needed()
     phone.screenshot("narrow-explanation")
-
