@@ -36,12 +36,15 @@ def _isolated_paths(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CLEANINBOX_REPORTS_DIR = tmp_path / "reports"
     settings.CLEANINBOX_MODEL_DIR = tmp_path / "models"
+    settings.CLEANINBOX_EXPLAIN_INDEX_DIR = tmp_path / "explain"
     # Each test starts without a cached model; the registry (database) decides.
-    from classifier import runtime
+    from classifier import explanations, runtime
 
     runtime.forget()
+    explanations.forget()
     yield
     runtime.forget()
+    explanations.forget()
 
 
 @pytest.fixture(scope="session")

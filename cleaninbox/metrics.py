@@ -220,3 +220,21 @@ SCRAPE_TIME: dict[str, tuple[str, tuple[str, ...]]] = {
         ("team",),
     ),
 }
+
+# --- "why this intent" (classifier.explanations) -----------------------------------------
+EXPLANATIONS = Counter(
+    "cleaninbox_explanations_total",
+    "Explanations asked for, by outcome.",
+    ["result"],  # computed|cached|no_model|not_classified
+)
+EXPLANATION_SECONDS = Histogram(
+    "cleaninbox_explanation_seconds",
+    "Time to compute one explanation (occlusion batch and neighbour search), by model kind.",
+    ["kind"],
+    buckets=_LATENCY_BUCKETS,
+)
+EXPLANATION_FLAGS = Counter(
+    "cleaninbox_explanation_flags_total",
+    "Explanations agents flagged as misleading, by model version.",
+    ["model_version"],
+)

@@ -406,3 +406,13 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# "Why this intent" (classifier.explanations): computed on demand, cached per email and
+# model version. Bounds: characters explained and texts sent to the model per explanation.
+CLEANINBOX_EXPLAIN_MAX_CHARS = envint("CLEANINBOX_EXPLAIN_MAX_CHARS", 2000)
+CLEANINBOX_EXPLAIN_MAX_OCCLUSIONS = envint("CLEANINBOX_EXPLAIN_MAX_OCCLUSIONS", 48)
+CLEANINBOX_EXPLAIN_NEIGHBOURS = envint("CLEANINBOX_EXPLAIN_NEIGHBOURS", 5)
+# Each version's training-set index (its score vectors, ~3 MB) is written here once.
+CLEANINBOX_EXPLAIN_INDEX_DIR = Path(
+    envstr("CLEANINBOX_EXPLAIN_INDEX_DIR", str(BASE_DIR / "var" / "explain"))
+)

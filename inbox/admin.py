@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 
 from inbox import intents, services
 from inbox import triage_admin as triage_admin  # registers teams, rules and routes
-from inbox.models import Correction, Email
+from inbox.models import Correction, Email, ExplanationFlag
 
 
 class RelabelForm(forms.Form):
@@ -79,6 +79,7 @@ class EmailAdmin(admin.ModelAdmin):
         "model_input",
         "thread_root",
         "parse_defects",
+        "parse_notices",
         "attachments",
     ]
     fieldsets = [
@@ -116,7 +117,18 @@ class EmailAdmin(admin.ModelAdmin):
             },
         ),
         ("Review", {"fields": ["corrected_at", "corrected_by"]}),
-        ("Thread", {"fields": ["in_reply_to", "references", "thread_root", "parse_defects"]}),
+        (
+            "Thread",
+            {
+                "fields": [
+                    "in_reply_to",
+                    "references",
+                    "thread_root",
+                    "parse_defects",
+                    "parse_notices",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="subject", ordering="subject")
@@ -193,3 +205,19 @@ class CorrectionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ExplanationFlag)
+class ExplanationFlagAdmin(admin.ModelAdmin):
+    """Explanations agents found misleading; the filter counts them per model version."""
+
+    list_display = ("created_at", "email", "model_version", "user", "reason")
+    list_filter = ("model_version", "created_at")
+    show_facets = admin.ShowFacets.ALWAYS  # counts beside each version in the filter
+    search_fields = ("reason", "email__subject")
+    raw_id_fields = ("email",)
+    readonly_fields = ("email", "user", "model_version", "reason", "created_at")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # flags come from agents on the email page or the API

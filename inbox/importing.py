@@ -42,7 +42,8 @@ class ImportSummary:
 
     imported: int = 0
     duplicates: int = 0
-    flagged: int = 0  # imported with parse defects (included in `imported`)
+    flagged: int = 0  # imported with real parse defects (included in `imported`)
+    noticed: int = 0  # imported with notices only: non-standard but fully read
     rejected: list[Rejected] = field(default_factory=list)
 
     @property
@@ -56,21 +57,50 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         """The summary as a person reads it at the end of an import."""
+        details = [
+            f"{self.flagged} with parse defects" if self.flagged else "",
+            f"{self.noticed} with notices only" if self.noticed else "",
+        ]
+        details = [d for d in details if d]
         out = [
-            f"imported: {self.imported}"
-            + (f" ({self.flagged} with parse defects)" if self.flagged else ""),
+            f"imported: {self.imported}" + (f" ({', '.join(details)})" if details else ""),
             f"duplicates: {self.duplicates}",
             f"rejected: {len(self.rejected)}",
         ]
+        if self.flagged:
+            out.append(
+                "  parse defects: something was missing, undecodable or cut; what could be "
+                "read is stored, and the email's admin page lists the defects"
+            )
+        if self.noticed:
+            out.append(
+                "  notices: non-standard but fully read syntax (e.g. a dot in a sender's "
+                "display name); nothing was lost"
+            )
         out.extend(f"  {item.label}: {item.reason}" for item in self.rejected)
         return out
 
 
-def import_paths(paths: Iterable[str | Path], progress: bool = False) -> ImportSummary:
-    """Import every message under ``paths`` (files, folders, mboxes) and summarise."""
+# Loggers that write a line per email or per chunk: useful from the API and IMAP, noise
+# under an import's progress bar (its summary counts and lists the same things).
+PER_EMAIL_LOGGERS = ("inbox.ingest_raw", "inbox.services", "inbox.nudge")
+
+
+def import_paths(
+    paths: Iterable[str | Path], progress: bool = False, quiet: bool = False
+) -> ImportSummary:
+    """Import every message under ``paths`` (files, folders, mboxes) and summarise.
+
+    ``quiet`` keeps per-email and per-chunk log lines below WARNING out of the way (the
+    command's default: a progress bar and a summary); errors are still logged."""
     summary = ImportSummary()
     bar_context = _logs_above_the_bar() if progress else nullcontext()
-    with bar_context, tqdm(unit="msg", desc="importing", disable=not progress) as bar:
+    quiet_context = _quiet(PER_EMAIL_LOGGERS) if quiet else nullcontext()
+    with (
+        bar_context,
+        quiet_context,
+        tqdm(unit="msg", desc="importing", disable=not progress) as bar,
+    ):
         chunk: list[tuple[str, bytes]] = []
         for message in _messages(paths, summary):
             chunk.append(message)
@@ -86,6 +116,7 @@ def import_paths(paths: Iterable[str | Path], progress: bool = False) -> ImportS
             "imported": summary.imported,
             "duplicates": summary.duplicates,
             "flagged": summary.flagged,
+            "noticed": summary.noticed,
             "rejected": len(summary.rejected),
         },
     )
@@ -128,6 +159,20 @@ def _logs_above_the_bar() -> Iterator[None]:
     finally:
         for handler, stream in originals:
             handler.setStream(stream)
+
+
+@contextmanager
+def _quiet(names: Iterable[str]) -> Iterator[None]:
+    # Rejections (WARNING, one per message) are listed by the summary; only errors show.
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)
 
 
 def _messages(paths: Iterable[str | Path], summary: ImportSummary) -> Iterator[tuple[str, bytes]]:
@@ -185,3 +230,4 @@ def _count(label: str, outcome: RawOutcome, summary: ImportSummary) -> None:
     else:
         summary.imported += 1
         summary.flagged += outcome.flagged
+        summary.noticed += outcome.noticed

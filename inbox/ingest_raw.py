@@ -61,7 +61,13 @@ class RawOutcome:
 
     @property
     def flagged(self) -> bool:
+        """Stored with real parse defects (something was lost, guessed or cut)."""
         return self.email is not None and bool(self.email.parse_defects)
+
+    @property
+    def noticed(self) -> bool:
+        """Stored with notices only: non-standard but fully read (see inbox.mail.parsing)."""
+        return self.email is not None and not self.flagged and bool(self.email.parse_notices)
 
 
 def incoming_from_raw(
@@ -102,6 +108,7 @@ def incoming_from_raw(
         references=_references(parsed.references),
         attachments=[dict(a) for a in parsed.attachments],
         parse_defects=defects,
+        parse_notices=list(parsed.notices),
         source=source,
         automatic=parsed.automatic,
         headers=dict(parsed.headers),

@@ -155,6 +155,8 @@ class Email(models.Model):
     )
     attachments = models.JSONField(default=list, blank=True)
     parse_defects = models.JSONField(default=list, blank=True)
+    # Findings that lost nothing (obsolete but readable header syntax, ...): inbox.mail.parsing.
+    parse_notices = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
 
     received_at = models.DateTimeField()
@@ -248,3 +250,46 @@ class Correction(models.Model):
     @property
     def agrees_with_model(self) -> bool:
         return self.new_intent == self.model_intent
+
+
+class Explanation(models.Model):
+    """A cached "why this intent" for one email and one model version (classifier.explanations).
+
+    Computed on demand, never when the email is classified; ``payload`` is the JSON of
+    ``classifier.explain.Explanation``. Another model version explains anew.
+    """
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="explanations")
+    model_version = models.CharField(max_length=128)
+    payload = models.JSONField()
+    compute_ms = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "model_version"], name="one_explanation_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"why #{self.email_id} ({self.model_version})"
+
+
+class ExplanationFlag(models.Model):
+    """An agent's report that an explanation misleads (kept for review in the admin)."""
+
+    email = models.ForeignKey(Email, on_delete=models.CASCADE, related_name="explanation_flags")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    model_version = models.CharField(max_length=128)
+    reason = models.TextField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["model_version", "-created_at"], name="flag_version")]
+
+    def __str__(self) -> str:
+        return f"flag on #{self.email_id} ({self.model_version})"

@@ -45,6 +45,7 @@ class IncomingEmail:
     references: list[str] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     parse_defects: list[str] = field(default_factory=list)
+    parse_notices: list[str] = field(default_factory=list)
     source: str = Email.Source.API
     # Set by inbox.mail.automatic_reason for auto-replies, bounces and list mail: such an
     # email is stored set aside, with this as its routing_reason, and never classified.
@@ -199,6 +200,7 @@ def _build(item: IncomingEmail) -> Email:
         references=list(item.references),
         attachments=list(item.attachments),
         parse_defects=list(item.parse_defects),
+        parse_notices=list(item.parse_notices),
         source=item.source,
         received_at=item.received_at or timezone.now(),
         status=Email.Status.SET_ASIDE if item.automatic else Email.Status.PENDING,

@@ -37,3 +37,21 @@ def check_drift() -> int | None:
         drift_runs.logger.warning("drift check skipped", extra={"reason": str(exc)})
         return None
     return run.pk if run else None
+
+
+@shared_task(ignore_result=True, soft_time_limit=600, time_limit=660)
+def build_explanation_index(version: str) -> str | None:
+    """Score the training split with ``version`` once, for the explanation panel's
+    neighbours (queued by classifier.explanations the first time a version is explained)."""
+    from mlops import explain_index, lifecycle
+
+    try:
+        path = explain_index.build_index(version)
+    except (explain_index.IndexUnavailable, *lifecycle.EXPECTED_ERRORS) as exc:
+        # No data here, or no such version: a state to log, not a failure to retry.
+        explain_index.logger.warning(
+            "explanation index not built", extra={"model_version": version, "error": str(exc)}
+        )
+        return None
+    explain_index.logger.info("explanation index built", extra={"model_version": version})
+    return str(path)

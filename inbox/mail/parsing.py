@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from email import policy
+from email import errors, policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -80,7 +80,9 @@ class ParsedEmail:
     """One email as the rest of cleaninbox sees it.
 
     ``defects`` lists readable problems; a non-empty list means the message was malformed
-    and what is here is a best effort. ``message_id_synthetic`` is True when the message
+    and what is here is a best effort. ``notices`` lists the email package's findings that
+    lose nothing (obsolete but readable syntax such as a dot in an unquoted display name):
+    worth keeping, not worth alarming anyone. ``message_id_synthetic`` is True when the message
     had no usable Message-ID and ``message_id`` was derived from the raw bytes instead.
     ``automatic`` names auto-replies, bounces and list mail (see inbox.mail.automatic).
     """
@@ -99,6 +101,7 @@ class ParsedEmail:
     body_html: str = ""
     attachments: list[AttachmentInfo] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     # Why this is automatic mail (auto_reply, bounce, mailing_list), "" if a person wrote it.
     automatic: str = ""
     # The header fields routing rules may read (see routing_headers).
@@ -147,7 +150,9 @@ def parse_message(raw: bytes | str) -> ParsedEmail:
         parsed.defects.append(f"body could not be read: {exc!r}")
         _read_raw_body(data, parsed)
     try:
-        parsed.defects[:0] = _email_package_defects(msg)
+        found, parsed.notices = _email_package_defects(msg)
+        parsed.defects[:0] = found
+        parsed.notices = parsed.notices[:MAX_DEFECTS]
     except Exception as exc:
         parsed.defects.append(f"defects could not be listed: {exc!r}")
     if len(parsed.defects) > MAX_DEFECTS:
@@ -432,15 +437,35 @@ def _first_attached_message(msg: Message) -> Message | None:
 # --- defects and text hygiene ------------------------------------------------------------
 
 
-def _email_package_defects(msg: Message) -> list[str]:
-    """The email package's own findings, as readable sentences with where they were seen."""
+# The email package's findings after which nothing was lost or guessed: the syntax is
+# obsolete or sloppy but was read as meant. Everything else (a missing boundary, bytes that
+# could not be decoded, base64 with stray characters or bad padding, whose decoding may be
+# off, a header that could not be parsed, ...) is a real defect.
+NOTICE_DEFECTS: tuple[type[errors.MessageDefect], ...] = (
+    errors.ObsoleteHeaderDefect,  # e.g. "John Q. Public <j@x>": a dot in an unquoted name
+    errors.NonASCIILocalPartDefect,  # an internationalised address, read as written
+    errors.MisplacedEnvelopeHeaderDefect,  # an mbox "From " line, ignored
+    errors.InvalidMultipartContentTransferEncodingDefect,  # an encoding on a multipart, ignored
+)
+
+
+def _email_package_defects(msg: Message) -> tuple[list[str], list[str]]:
+    """The email package's own findings, as readable sentences with where they were seen:
+    (defects, notices), split by ``NOTICE_DEFECTS``."""
     found: list[str] = []
+    notices: list[str] = []
     for index, part in enumerate(msg.walk()):
         where = "message" if index == 0 else f"part {index} ({part.get_content_type()})"
-        found.extend(f"{where}: {_describe(defect)}" for defect in part.defects)
+        for defect in part.defects:
+            _sort(defect, f"{where}: {_describe(defect)}", found, notices)
         for name, value in part.items() if index == 0 else ():
-            found.extend(f"header {name}: {_describe(d)}" for d in getattr(value, "defects", ()))
-    return list(dict.fromkeys(found))
+            for defect in getattr(value, "defects", ()):
+                _sort(defect, f"header {name}: {_describe(defect)}", found, notices)
+    return list(dict.fromkeys(found)), list(dict.fromkeys(notices))
+
+
+def _sort(defect: Exception, text: str, found: list[str], notices: list[str]) -> None:
+    (notices if isinstance(defect, NOTICE_DEFECTS) else found).append(text)
 
 
 def _describe(defect: Exception) -> str:

@@ -156,3 +156,46 @@ def test_the_progress_bar_goes_to_stderr_and_the_summary_to_stdout(tmp_path, cap
     call_command("import_emails", str(tmp_path), stdout=out, verbosity=1)
     assert out.getvalue().splitlines()[:3] == ["imported: 1", "duplicates: 0", "rejected: 0"]
     assert "importing" in capsys.readouterr().err
+
+
+DOT_IN_NAME = (
+    b"From: John Q. Public <john@customer.example>\r\nTo: support@bank.example\r\n"
+    b"Subject: Card\r\nMessage-ID: <dot-%d@customer.example>\r\n"
+    b"Date: Sat, 05 Dec 2026 03:00:00 +0000\r\n\r\nWhere is my new card?\r\n"
+)
+
+
+def write_dotted(folder) -> None:
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"dot-{n}.eml").write_bytes(DOT_IN_NAME % n)
+
+
+def test_a_dot_in_a_display_name_is_a_notice_not_a_parse_defect(tmp_path):
+    write_dotted(tmp_path / "dots")
+    (tmp_path / "broken.mbox").write_bytes(mbox(MALFORMED))
+    output = run(tmp_path / "dots", tmp_path / "broken.mbox")
+    assert "imported: 4 (1 with parse defects, 3 with notices only)" in output
+    assert "nothing was lost" in output
+    dotted = Email.objects.get(message_id="dot-0@customer.example")
+    assert dotted.parse_defects == [] and dotted.sender_name == "John Q. Public"
+    assert dotted.parse_notices == ["header From: obsolete header: period in 'phrase'"]
+
+
+def test_the_command_keeps_per_email_log_lines_off_its_progress_bar(tmp_path, caplog):
+    write_dotted(tmp_path / "dots")
+    box = tmp_path / "broken.mbox"
+    box.write_bytes(mbox(MALFORMED, NO_SENDER))
+    caplog.set_level("INFO")
+    run(tmp_path / "dots", box)
+    per_email = {"raw email stored with parse defects", "raw email rejected", "emails ingested"}
+    assert not per_email & {r.getMessage() for r in caplog.records}
+    assert "import finished" in {r.getMessage() for r in caplog.records}
+
+    # -v 2 asks for them (and the loggers are back to normal after a quiet run).
+    Email.objects.all().delete()
+    caplog.clear()
+    call_command("import_emails", str(tmp_path / "dots"), str(box), stdout=StringIO(), verbosity=2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("raw email stored with parse defects") == 1  # the notices log nothing
+    assert "raw email rejected" in messages

@@ -408,3 +408,17 @@ def test_iter_messages_takes_one_eml_file(tmp_path):
     path.write_bytes(message().as_bytes())
     assert list(iter_messages(path)) == [(str(path), path.read_bytes())]
     assert [label for label, _ in iter_messages(tmp_path)] == [str(path)]
+
+
+def test_obsolete_but_readable_header_syntax_is_a_notice_not_a_defect():
+    parsed = parse_message(
+        b"From: John Q. Public <john@example.com>\nMessage-ID: <n@x>\nSubject: Card\n\n"
+        b"Where is my card?\n"
+    )
+    assert (parsed.sender, parsed.sender_name) == ("john@example.com", "John Q. Public")
+    assert parsed.defects == []
+    assert parsed.notices == ["header From: obsolete header: period in 'phrase'"]
+    missing_boundary = parse_message(
+        b"From: a@example.com\nMessage-ID: <m@x>\nContent-Type: multipart/mixed\n\nhello\n"
+    )
+    assert missing_boundary.defects and missing_boundary.notices == []

@@ -144,3 +144,51 @@ def test_mail_sent_to_review_for_its_content_is_not_counted_as_routed(logged_in)
     EmailFactory(status=Email.Status.CLASSIFIED, confidence=0.9, intent="card_arrival", **common)
     html = logged_in.get(reverse("inbox:overview")).content.decode()
     assert "2 routed, 1 sent to review" in html
+
+
+def test_the_top_confusions_are_a_table_with_a_link_to_the_full_matrix(logged_in, settings):
+    import json
+
+    import numpy as np
+
+    from inbox import intents
+    from mlops.evaluation import evaluate
+
+    production(version="v3")
+    labels = intents.LABELS
+    # 20 test emails per intent; card_arrival taken for card_delivery_estimate 5 times,
+    # the other way twice, lost_or_stolen_card for compromised_card once.
+    y, predicted = [], []
+    for name in labels:
+        y += [name] * 20
+        predicted += [name] * 20
+
+    def mix(true: str, wrong: str, n: int) -> None:
+        start = labels.index(true) * 20
+        predicted[start : start + n] = [wrong] * n
+
+    mix("card_delivery_estimate", "card_arrival", 5)
+    mix("card_arrival", "card_delivery_estimate", 2)
+    mix("lost_or_stolen_card", "compromised_card", 1)
+    probs = np.full((len(y), len(labels)), 0.001)
+    probs[np.arange(len(y)), [labels.index(p) for p in predicted]] = 0.9
+    report = evaluate(labels, y, probs / probs.sum(axis=1, keepdims=True))
+    folder = settings.CLEANINBOX_REPORTS_DIR / "v3"
+    folder.mkdir(parents=True)
+    (folder / "report.json").write_text(json.dumps(report.to_dict()))
+    (folder / "confusion_matrix.png").write_bytes(PNG)
+    (folder / "reliability.png").write_bytes(PNG)
+
+    html = logged_in.get(reverse("inbox:overview")).content.decode()
+    table = html[html.index('id="top-confusions"') :]
+    rows = [row for row in table.split("<tr>")[2:5]]
+    assert "Card delivery estimate" in rows[0] and "Card arrival" in rows[0]
+    assert '<td class="num">5</td>' in rows[0] and '<td class="num">25.0%</td>' in rows[0]
+    assert '<td class="num">2</td>' in rows[0]  # the other way round
+    assert '<td class="num">2</td><td class="num">10.0%</td>' in rows[1]
+    assert "Lost or stolen card" in rows[2]
+    assert "3 largest of 8 errors on 1540 test emails" in html
+    # The unreadable thumbnail gives way to the table and a link to the full plot.
+    assert 'id="full-confusion-matrix"' in html
+    assert '<img src="/overview/reports/v3/confusion_matrix.png"' not in html
+    assert '<img src="/overview/reports/v3/reliability.png"' in html

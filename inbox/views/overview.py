@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from inbox import accuracy, charts, intents, stats
 from inbox.models import Email
+from inbox.views import confusions
 from mlops import registry
 
 DAYS = 14  # the default period
@@ -64,6 +65,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "model": model,
             "threshold": stats.routing_threshold(model.threshold) if model else None,
             "reports": _reports(model.version) if model else [],
+            "confusions": confusions.top_confusions(model.version) if model else None,
             "live": _live_accuracy(model.version if model else None, days),
             "live_days": days,
         },

@@ -84,6 +84,11 @@
         if (pick) { pick.focus(); handled = true; }
         break;
       }
+      case "w": {
+        var why = document.getElementById("explanation");
+        if (why) { why.open = !why.open; if (why.open) { why.scrollIntoView({ block: "nearest" }); } handled = true; }
+        break;
+      }
       case "u": handled = follow("a#back-to-list"); break;
       case "/": {
         var search = document.querySelector("[data-search]");

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths, **options):
-        summary = import_paths(paths, progress=options["verbosity"] > 0)
+        # -v 2 shows the per-email log lines too (the default keeps the bar readable).
+        verbosity = options["verbosity"]
+        summary = import_paths(paths, progress=verbosity > 0, quiet=verbosity < 2)
         for line in summary.lines():
             self.stdout.write(line)
         if summary.nothing_read:
