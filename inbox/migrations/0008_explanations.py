@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0005_team_priority_sla"),
+        ("inbox", "0006_routing_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
