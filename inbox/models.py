@@ -169,3 +169,7 @@ class Correction(models.Model):
     @property
     def agrees_with_model(self) -> bool:
         return self.new_intent == self.model_intent
+
+
+# The hand-off's models live in their own module; importing them here registers them.
+from inbox.handoff.models import CannedReply, Delivery, WebhookEndpoint  # noqa: E402, F401
