@@ -112,9 +112,16 @@ class _EphemeralController(Controller):
 
 
 class SMTPServer:
+    """aiosmtpd on an ephemeral port; ``restart()`` after ``stop()`` listens on the same
+    port again and keeps the messages received so far."""
+
     def __init__(self) -> None:
         self.handler = _Handler()
         self.controller = _EphemeralController(self.handler, hostname="127.0.0.1", port=0)
+
+    def restart(self) -> SMTPServer:
+        self.controller = _EphemeralController(self.handler, hostname="127.0.0.1", port=self.port)
+        return self.start()
 
     @property
     def messages(self) -> list[Message]:
