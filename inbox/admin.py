@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from inbox import intents, services
+from inbox.handoff import admin as handoff_admin  # noqa: F401  (registers the hand-off's admin)
 from inbox.models import Correction, Email
 
 

@@ -35,6 +35,9 @@ FIELDS = {
     "reference": "The email's reference in cleaninbox, e.g. “CI-1234”.",
 }
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# Anything between double braces, for validation: "{{ email.sender }}" is refused, not
+# silently left in a reply.
+ANY_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 MAX_VALUE = 200  # characters of any one value: a name or subject cannot flood a reply
 
 
@@ -47,7 +50,7 @@ class Suggestion:
 
 def validate_template(body: str) -> None:
     """Refuse a template naming a field outside FIELDS, or using ``{%`` tags."""
-    unknown = sorted({m.group(1) for m in PLACEHOLDER.finditer(body)} - FIELDS.keys())
+    unknown = sorted({m.group(1).strip() for m in ANY_BRACES.finditer(body)} - FIELDS.keys())
     if unknown:
         raise ValidationError(
             "Unknown field(s): %(unknown)s. Use only: %(known)s.",

@@ -148,3 +148,8 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intent}: {self.title}"
+
+    def clean(self) -> None:
+        from inbox.handoff.canned import validate_template
+
+        validate_template(self.body)
