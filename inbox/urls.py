@@ -11,6 +11,8 @@ urlpatterns = [
     path("emails/<int:pk>/", views.email_detail, name="email"),
     path("emails/<int:pk>/intent/", views.correct, name="correct"),
     path("relabel/", views.relabel, name="relabel"),
+    path("deliveries/", views.deliveries, name="deliveries"),
+    path("deliveries/<int:pk>/retry/", views.retry_delivery, name="retry-delivery"),
     path("overview/", views.overview, name="overview"),
     path("overview/reports/<str:version>/<str:name>.png", views.report_image, name="report-image"),
 ]
