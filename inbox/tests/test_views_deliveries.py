@@ -24,7 +24,9 @@ def delivery(email: Email, status: str, **fields) -> Delivery:
 
 @pytest.fixture
 def routed():
-    return EmailFactory(status=Email.Status.CLASSIFIED, intent="card_arrival", subject="Where is it")
+    return EmailFactory(
+        status=Email.Status.CLASSIFIED, intent="card_arrival", subject="Where is it"
+    )
 
 
 def test_the_log_lists_filters_and_counts_deliveries(client, agent, routed):
