@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, Func, QuerySet, TextField
 
+from inbox.handoff import status as handoff_status
 from inbox.models import Email
 
 
@@ -110,6 +111,11 @@ class EmailFilter(django_filters.FilterSet):
     received_before = BoundedIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", validators=[validate_search])
     model_version = django_filters.CharFilter(field_name="model_version")
+    delivery_status = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in handoff_status.STATUSES],
+        method="filter_delivery_status",
+        help_text="The hand-off: none, pending, sent or failed (see delivery_status).",
+    )
 
     class Meta:
         model = Email
@@ -121,6 +127,9 @@ class EmailFilter(django_filters.FilterSet):
         if value:
             return queryset.filter(status=Email.Status.NEEDS_REVIEW)
         return queryset.exclude(status=Email.Status.NEEDS_REVIEW)
+
+    def filter_delivery_status(self, queryset, name, value):
+        return handoff_status.filter_status(queryset, value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         return search_emails(queryset, value) if value else queryset

@@ -9,6 +9,11 @@ from django.conf import settings
 from rest_framework import serializers
 
 from inbox import intents
+from inbox.api.deliveries import (
+    DELIVERY_STATUS_HELP,
+    DeliveryStatusField,
+    EmailDeliverySerializer,
+)
 from inbox.mail import automatic_reason
 from inbox.models import Correction, Email
 from inbox.services import IncomingEmail
@@ -162,6 +167,7 @@ class CorrectionInSerializer(serializers.Serializer):
 class EmailSerializer(serializers.ModelSerializer):
     top_k = TopIntentSerializer(many=True, read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api:email-detail")
+    delivery_status = DeliveryStatusField(read_only=True, help_text=DELIVERY_STATUS_HELP)
 
     class Meta:
         model = Email
@@ -185,12 +191,14 @@ class EmailSerializer(serializers.ModelSerializer):
             "predicted_intent",
             "corrected_at",
             "source",
+            "delivery_status",
         ]
         read_only_fields = fields
 
 
 class EmailDetailSerializer(EmailSerializer):
     corrections = CorrectionSerializer(many=True, read_only=True)
+    deliveries = EmailDeliverySerializer(many=True, read_only=True)
     corrected_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -209,6 +217,7 @@ class EmailDetailSerializer(EmailSerializer):
             "last_error",
             "corrected_by",
             "corrections",
+            "deliveries",
         ]
         read_only_fields = fields
 

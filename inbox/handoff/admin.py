@@ -13,6 +13,9 @@ from inbox.handoff.models import EVENTS, CannedReply, Delivery, WebhookEndpoint
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        max_length=2000, assume_scheme="https", help_text="Where routed emails are POSTed."
+    )
     events = forms.MultipleChoiceField(choices=EVENTS, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
