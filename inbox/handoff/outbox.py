@@ -124,7 +124,7 @@ def _finish(row: Delivery, summary: DrainSummary, outcome: str, **changes) -> No
     # Only if the lease is still ours: a row whose lease ran out mid-send (a very slow
     # receiver) may already be someone else's, and its outcome is theirs to write.
     ours = Delivery.objects.filter(pk=row.pk, claimed_until=row.claimed_until)
-    if not ours.update(claimed_until=None, **changes):
+    if not ours.update(claimed_until=None, destination=row.destination, **changes):
         logger.warning("hand-off lease lost before its outcome was written",
                        extra={"delivery_id": row.pk})  # fmt: skip
         return

@@ -49,6 +49,9 @@ def send_webhook(row: Delivery) -> int:
         **signing.headers(row.endpoint.secret, row.webhook_id, body),
     }
     timeout = settings.CLEANINBOX_HANDOFF_TIMEOUT
+    # The endpoint's URL now, not when the row was written: an admin who fixes a wrong URL
+    # (or rotates the secret) fixes the retries too. The row records where it went.
+    row.destination = row.endpoint.url
     try:
         # No redirects: a 3xx is an answer from the configured URL, not an instruction to
         # send a signed customer email somewhere else.
