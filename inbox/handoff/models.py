@@ -100,6 +100,7 @@ class Delivery(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The HTTP status, or the SMTP reply code, of the last attempt that got an answer.
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Where the retry window (CLEANINBOX_HANDOFF_MAX_AGE_SECONDS) starts: the row's

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
@@ -82,21 +83,27 @@ def claim(limit: int | None = None) -> list[Delivery]:
     return list(Delivery.objects.filter(pk__in=ids).select_related("endpoint").order_by("id"))
 
 
-def attempt(row: Delivery, summary: DrainSummary) -> None:
-    """Send one claimed row and record what happened (only while the lease is ours)."""
+def attempt(row: Delivery, summary: DrainSummary) -> senders.SendError | None:
+    """Send one claimed row and record what happened (only while the lease is ours);
+    returns the error of a failed send."""
     started = time.perf_counter()
     try:
         code = senders.send(row)
     except senders.SendError as exc:
         _failed(row, str(exc), exc.status_code, summary)
+        return exc
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: the lease hands the row back
     except Exception as exc:  # a bug or an odd payload must not stop the drain
         logger.exception("hand-off crashed", extra={"delivery_id": row.pk})
         _failed(row, f"{type(exc).__name__}: {exc}"[:500], None, summary)
+        return senders.SendError(str(exc), status_code=0)  # answered (by us): not "down"
     else:
         _finish(row, summary, "sent", status=Delivery.Status.SENT, sent_at=timezone.now(),
                 last_error="", last_status_code=code)  # fmt: skip
     finally:
         metrics.DELIVERY_SECONDS.labels(row.kind).observe(time.perf_counter() - started)
+    return None
 
 
 def _failed(row: Delivery, error: str, code: int | None, summary: DrainSummary) -> None:
@@ -136,26 +143,59 @@ def _finish(row: Delivery, summary: DrainSummary, outcome: str, **changes) -> No
 def deliver_due(budget_seconds: float | None = None) -> DrainSummary:
     """Send due rows, batch after batch, until none is due or ``budget_seconds``
     (CLEANINBOX_HANDOFF_DRAIN_SECONDS) is spent; ``next_due`` says when the next pending
-    row falls due (for a follow-up drain)."""
+    row falls due (for a follow-up drain).
+
+    A destination that refused a connection or timed out in this run is not tried again
+    in it: its other rows are rescheduled with the same error, so one dead receiver with
+    a backlog costs one timeout per run, not one per row, and other destinations go on.
+    Rows claimed when the budget runs out are handed back untried.
+    """
     budget = settings.CLEANINBOX_HANDOFF_DRAIN_SECONDS if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
     summary = DrainSummary()
+    down: dict[tuple, str] = {}
     while time.monotonic() < deadline:
         rows = claim()
         if not rows:
             break
-        for row in rows:
-            attempt(row, summary)
+        for index, row in enumerate(rows):
+            if time.monotonic() >= deadline:
+                release(rows[index:])
+                break
+            if _where(row) in down:
+                _failed(row, f"not tried: {down[_where(row)]}", None, summary)
+                continue
+            error = attempt(row, summary)
+            if error is not None and error.status_code is None:  # no answer at all
+                down[_where(row)] = str(error)
     summary.next_due = next_due()
     return summary
 
 
+def _where(row: Delivery) -> tuple:
+    if row.kind == Delivery.Kind.WEBHOOK:
+        return ("webhook", row.endpoint_id)
+    return ("email", settings.EMAIL_HOST, settings.EMAIL_PORT)
+
+
+def release(rows: list[Delivery]) -> None:
+    """Hand claimed rows back untried: their attempt does not count."""
+    for row in rows:
+        Delivery.objects.filter(pk=row.pk, claimed_until=row.claimed_until).update(
+            claimed_until=None, attempts=F("attempts") - 1
+        )
+
+
 def next_due() -> datetime | None:
-    """When the next pending row can be tried: its due time, or its lease's end."""
-    pending = Delivery.objects.filter(status=Delivery.Status.PENDING)
-    found = pending.aggregate(due=Min("next_attempt_at"), lease=Min("claimed_until"))
+    """When the next pending row can be tried: the earliest due time of the rows nobody
+    holds, or the earliest end of a lease someone does."""
+    now = timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    found = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
+        due=Min("next_attempt_at", filter=free), lease=Min("claimed_until", filter=~free)
+    )
     times = [t for t in found.values() if t]
-    return max(min(times), timezone.now()) if times else None
+    return max(min(times), now) if times else None
 
 
 def retry(rows) -> int:

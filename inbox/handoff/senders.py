@@ -21,6 +21,9 @@ USER_AGENT = "cleaninbox-webhooks/1"
 
 
 class SendError(Exception):
+    """A failed send; ``status_code`` is the HTTP status or SMTP reply code when the other
+    side answered, None when it could not be reached (refused, timed out)."""
+
     def __init__(self, message: str, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -73,6 +76,13 @@ def send_mail(row: Delivery) -> None:
     try:
         with get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT) as connection:
             sent = connection.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as exc:  # the server answered: it is not down
+        codes = [code for code, _ in exc.recipients.values()]
+        raise SendError(f"{type(exc).__name__}: {_short(exc)}", codes[0] if codes else 0) from exc
+    except smtplib.SMTPConnectError as exc:
+        raise SendError(f"{type(exc).__name__}: {_short(exc)}") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise SendError(f"{type(exc).__name__}: {_short(exc)}", exc.smtp_code) from exc
     except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: a bad address
         raise SendError(f"{type(exc).__name__}: {_short(exc)}") from exc
     if not sent:

@@ -90,8 +90,12 @@ def test_an_email_ingested_over_http_reaches_the_webhook_and_a_correction_the_te
 
     email = Email.objects.get(pk=response.data["id"])
     Email.objects.filter(pk=email.pk).update(team=cards)  # as triage sets it on a correction
+    corrected = time.monotonic()
     services.record_correction(email, "lost_or_stolen_card", user=None, via="ui")
     assert wait_until(lambda: len(receiver.processed) == 2 and len(smtp.messages) == 1)
+    handed_off_after = time.monotonic() - corrected
+    sys.stderr.write(f"\nrouted->webhook {routed_after:.2f}s (includes classification); "
+                     f"corrected->webhook+mail {handed_off_after:.2f}s\n")  # fmt: skip
     rerouted = [p for p in receiver.processed.values() if p["type"] == "email.rerouted"]
     assert rerouted[0]["data"]["previous"] == {"intent": "card_arrival", "team": None}
     (message,) = smtp.messages
@@ -103,7 +107,7 @@ def test_an_email_ingested_over_http_reaches_the_webhook_and_a_correction_the_te
     assert "Dear Jane, ..." in text
     row = Delivery.objects.get(kind="email")
     assert message["Message-ID"] == f"<{row.uuid}@cleaninbox>"
-    assert routed_after < 30  # nudged after commit, not left for beat
+    assert routed_after < 30 and handed_off_after < 10  # nudged after commit, not left to beat
 
 
 def test_receivers_down_for_a_while_get_everything_once_when_back(

@@ -3,6 +3,7 @@ retry policy, the lease, and a retry by hand. Sends go to a real HTTP receiver."
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -246,3 +247,38 @@ def test_rows_claimed_by_a_worker_that_died_come_back_when_the_lease_ends(
     row = Delivery.objects.get()
     assert (row.status, row.attempts) == ("sent", 2)  # the lost attempt counts
     assert taken.webhook_id == receiver.requests[0].headers["webhook-id"]
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_times_out_costs_one_timeout_per_run_and_others_go_on(
+    endpoint, receiver, settings
+):
+    settings.CLEANINBOX_HANDOFF_TIMEOUT = 0.5
+    stalled = WebhookReceiver(secret=receiver.secret).start()
+    stalled.behaviour = lambda request: time.sleep(1.5)
+    try:
+        slow = WebhookEndpoint.objects.create(name="slow", url=stalled.url, secret=receiver.secret)
+        for _ in range(3):
+            routed()
+        started = time.monotonic()
+        summary = outbox.deliver_due()
+        took = time.monotonic() - started
+    finally:
+        stalled.stop()
+    assert len(stalled.requests) == 1  # one timeout, then its other rows wait
+    assert (summary.sent, summary.retrying) == (3, 3)
+    assert took < 3
+    skipped = Delivery.objects.filter(endpoint=slow).exclude(last_error__startswith="Read")
+    assert [r.last_error[:11] for r in skipped] == ["not tried: "] * 2
+
+
+@pytest.mark.django_db
+def test_rows_left_when_the_budget_runs_out_are_handed_back_untried(endpoint, receiver):
+    receiver.behaviour = lambda request: time.sleep(0.3)
+    for _ in range(3):
+        routed()
+    summary = outbox.deliver_due(budget_seconds=0.1)
+    assert summary.sent == 1
+    waiting = Delivery.objects.filter(status="pending")
+    assert [(r.attempts, r.claimed_until) for r in waiting] == [(0, None), (0, None)]
+    assert summary.next_due is not None
