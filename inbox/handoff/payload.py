@@ -31,8 +31,8 @@ def build(
 ) -> dict[str, Any]:
     """The payload for one email and event; ``previous`` is the state last sent (reroutes),
     ``replies`` the intent's canned replies when the caller has them."""
-    path = reverse("inbox:email", args=[email.pk])
     base = settings.CLEANINBOX_PUBLIC_URL.rstrip("/")
+    url = f"{base}{reverse('inbox:email', args=[email.pk])}" if base else None
     return {
         "type": event,
         "version": VERSION,
@@ -41,7 +41,7 @@ def build(
             "email": {
                 "id": email.pk,
                 "reference": f"CI-{email.pk}",
-                "url": f"{base}{path}" if base else None,
+                "url": url,
                 "message_id": email.message_id,
                 "from": {"address": email.sender, "name": email.sender_name},
                 "subject": email.subject,
