@@ -64,14 +64,18 @@ def enqueue(email_ids: list[int], cause: str = "classified") -> list[Delivery]:
     if not rows:
         return []
     Delivery.objects.bulk_create(rows)
-    for row in rows:
-        metrics.DELIVERIES_QUEUED.labels(row.kind, row.event).inc()
+    transaction.on_commit(lambda: _count(rows))  # a routing that rolls back queued nothing
     transaction.on_commit(request_drain)
     logger.info(
         "hand-off queued",
         extra={"deliveries": len(rows), "emails": len({r.email_id for r in rows}), "cause": cause},
     )
     return rows
+
+
+def _count(rows: list[Delivery]) -> None:
+    for row in rows:
+        metrics.DELIVERIES_QUEUED.labels(row.kind, row.event).inc()
 
 
 def _told(email_ids: list[int]) -> tuple[dict[int, dict[Key, dict]], dict[int, dict]]:
