@@ -227,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["cleaninbox.docs_access.DocsAccess"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Emails and deliveries both have a `status`: name each set (emails' keeps its name).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "inbox.models.Email.Status",
+        "DeliveryStatusEnum": "inbox.handoff.models.Delivery.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "inbox.api.schema.add_error_responses",
