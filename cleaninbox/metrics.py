@@ -142,6 +142,24 @@ SERVICE_UNAVAILABLE = Counter(
     ["service"],  # database (503) | rate_limit_cache (Redis down: per-process limit)
 )
 
+# --- hand-off to a helpdesk (inbox.handoff) ----------------------------------------------
+DELIVERIES_QUEUED = Counter(
+    "cleaninbox_deliveries_queued_total",
+    "Deliveries written to the outbox, by kind and event.",
+    ["kind", "event"],  # kind: webhook|email; event: email.routed|email.rerouted
+)
+DELIVERIES = Counter(
+    "cleaninbox_deliveries_total",
+    "Delivery attempts, by kind and outcome.",
+    ["kind", "outcome"],  # outcome: sent|retrying (will be retried)|failed (out of attempts)
+)
+DELIVERY_SECONDS = Histogram(
+    "cleaninbox_delivery_seconds",
+    "Time of one delivery attempt (an HTTP request, an SMTP conversation), by kind.",
+    ["kind"],
+    buckets=_LATENCY_BUCKETS,
+)
+
 # --- read at scrape time ------------------------------------------------------------------
 # Figures read from the database and the broker when Prometheus scrapes the web app
 # (cleaninbox.monitoring.collectors): declared here by name so every metric of cleaninbox
@@ -196,6 +214,18 @@ SCRAPE_TIME: dict[str, tuple[str, tuple[str, ...]]] = {
     "cleaninbox_live_reviewed_share": (
         "Share of the version's classified emails an agent has looked at.",
         ("model_version",),
+    ),
+    "cleaninbox_outbox_pending": (
+        "Deliveries waiting in the outbox (first attempt or a retry), by kind.",
+        ("kind",),
+    ),
+    "cleaninbox_outbox_oldest_pending_age_seconds": (
+        "Age of the oldest delivery still waiting in the outbox; 0 when none waits.",
+        (),
+    ),
+    "cleaninbox_outbox_failed": (
+        "Deliveries that ran out of attempts and wait for a person to retry them, by kind.",
+        ("kind",),
     ),
     "cleaninbox_scrape_collect_seconds": (
         "Time the scrape-time collectors spent reading the database and the broker.",

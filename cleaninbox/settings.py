@@ -227,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["cleaninbox.docs_access.DocsAccess"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Emails and deliveries both have a `status`: name each set (emails' keeps its name).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "inbox.models.Email.Status",
+        "DeliveryStatusEnum": "inbox.handoff.models.Delivery.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "inbox.api.schema.add_error_responses",
@@ -258,6 +263,7 @@ CELERY_TASK_ROUTES = {
     "classifier.tasks.*": {"queue": "classify"},
     "inbox.tasks.poll_imap": {"queue": "imap"},
     "inbox.tasks.sweep_pending": {"queue": "maintenance"},
+    "inbox.handoff.tasks.*": {"queue": "maintenance"},
     "mlops.tasks.train*": {"queue": "training"},
     "mlops.tasks.retrain*": {"queue": "training"},
     "mlops.tasks.*": {"queue": "maintenance"},
@@ -375,6 +381,44 @@ for _queue in CLEANINBOX_HEARTBEAT_QUEUES:
         # A queue nobody consumes must not fill up with heartbeats.
         "options": {"queue": _queue, "expires": CLEANINBOX_HEARTBEAT_INTERVAL},
     }
+
+# Hand-off to a helpdesk (inbox.handoff; README "Hand-off to a helpdesk"): routed emails
+# go to webhooks and team mailboxes through an outbox. A failed attempt is retried after
+# BASE·2^(n-1) seconds (capped at MAX, with jitter) until MAX_ATTEMPTS attempts or
+# MAX_AGE seconds, then marked failed for a person to retry. A worker holds the BATCH rows
+# it claims for LEASE seconds (keep it above BATCH × TIMEOUT); beat drains every
+# SWEEP_INTERVAL seconds besides the nudge sent after each routing commits.
+CLEANINBOX_HANDOFF_TIMEOUT = envfloat("CLEANINBOX_HANDOFF_TIMEOUT", 10.0)
+CLEANINBOX_HANDOFF_BATCH = envint("CLEANINBOX_HANDOFF_BATCH", 20)
+CLEANINBOX_HANDOFF_LEASE_SECONDS = envint("CLEANINBOX_HANDOFF_LEASE_SECONDS", 300)
+CLEANINBOX_HANDOFF_RETRY_BASE_SECONDS = envfloat("CLEANINBOX_HANDOFF_RETRY_BASE_SECONDS", 15.0)
+CLEANINBOX_HANDOFF_RETRY_MAX_SECONDS = envfloat("CLEANINBOX_HANDOFF_RETRY_MAX_SECONDS", 3600.0)
+CLEANINBOX_HANDOFF_MAX_ATTEMPTS = envint("CLEANINBOX_HANDOFF_MAX_ATTEMPTS", 100)
+CLEANINBOX_HANDOFF_MAX_AGE_SECONDS = envint("CLEANINBOX_HANDOFF_MAX_AGE_SECONDS", 3 * 24 * 3600)
+CLEANINBOX_HANDOFF_DRAIN_SECONDS = envint("CLEANINBOX_HANDOFF_DRAIN_SECONDS", 60)
+CLEANINBOX_HANDOFF_SWEEP_INTERVAL = envint("CLEANINBOX_HANDOFF_SWEEP_INTERVAL", 30)
+# The inbox's address as agents reach it (https://inbox.bank.example): payloads then link
+# to the email's page. Empty: no link.
+CLEANINBOX_PUBLIC_URL = envstr("CLEANINBOX_PUBLIC_URL")
+if CLEANINBOX_HANDOFF_SWEEP_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["deliver-outbox"] = {
+        "task": "inbox.handoff.tasks.deliver_outbox",
+        "schedule": CLEANINBOX_HANDOFF_SWEEP_INTERVAL,
+        "options": {"queue": "maintenance", "expires": CLEANINBOX_HANDOFF_SWEEP_INTERVAL},
+    }
+# Team mailboxes are reached through Django's email backend: SMTP unless EMAIL_BACKEND
+# says otherwise (django.core.mail.backends.console.EmailBackend prints instead).
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)  # STARTTLS (port 587)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)  # implicit TLS (port 465)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "cleaninbox <cleaninbox@localhost>")
 
 GCS_BUCKET = envstr("GCS_BUCKET")
 GCS_PREFIX = envstr("GCS_PREFIX", "cleaninbox/models")

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 
 from inbox import intents, services
 from inbox import triage_admin as triage_admin  # registers teams, rules and routes
+from inbox.handoff import admin as handoff_admin  # noqa: F401  (registers the hand-off's admin)
 from inbox.models import Correction, Email, ExplanationFlag
 
 

@@ -293,3 +293,7 @@ class ExplanationFlag(models.Model):
 
     def __str__(self) -> str:
         return f"flag on #{self.email_id} ({self.model_version})"
+
+
+# The hand-off's models live in their own module; importing them here registers them.
+from inbox.handoff.models import CannedReply, Delivery, WebhookEndpoint  # noqa: E402, F401

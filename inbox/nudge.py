@@ -28,9 +28,11 @@ RETRIES = (0.5, 2.0, 5.0)  # seconds between tries of a failed publish
 
 
 class Nudger:
-    """One per process: a flag and a daemon thread that publishes while the flag is up."""
+    """One per process and task: a flag and a daemon thread that publishes while the flag
+    is up."""
 
-    def __init__(self) -> None:
+    def __init__(self, task: str = TASK) -> None:
+        self.task = task
         self._cond = threading.Condition()
         self._wanted = False
         self._busy = False
@@ -81,12 +83,16 @@ class Nudger:
     def _publish_with_retries(self) -> None:
         for attempt, pause in enumerate((*RETRIES, None)):
             try:
-                publish()
+                publish(self.task)
             except Exception as exc:
                 self.failed += 1
                 logger.warning(
-                    "could not nudge the classification workers; emails wait in the database",
-                    extra={"error": f"{type(exc).__name__}: {exc}", "attempt": attempt + 1},
+                    "could not nudge the workers; the work waits in the database",
+                    extra={
+                        "task": self.task,
+                        "error": f"{type(exc).__name__}: {exc}",
+                        "attempt": attempt + 1,
+                    },
                 )
                 if pause is None:
                     return
@@ -96,26 +102,41 @@ class Nudger:
                 return
 
 
-def publish() -> None:
+def publish(task: str = TASK) -> None:
     """Send one nudge now (blocking). Queue and expiry come from the task routes."""
     from cleaninbox.celery import app
 
-    app.send_task(TASK, expires=settings.CLEANINBOX_NUDGE_EXPIRES_SECONDS)
+    app.send_task(task, expires=settings.CLEANINBOX_NUDGE_EXPIRES_SECONDS)
 
 
 _nudger = Nudger()
-atexit.register(_nudger.flush)
+# Other tasks woken the same way (the hand-off's outbox drain), one thread each.
+_others: dict[str, Nudger] = {}
+_others_lock = threading.Lock()
 
 
-def request() -> None:
-    """Wake a classification worker soon; never blocks, never raises."""
-    _nudger.request()
+def _flush_all() -> None:
+    for n in [_nudger, *_others.values()]:
+        n.flush()
+
+
+atexit.register(_flush_all)
+
+
+def request(task: str = TASK) -> None:
+    """Wake a worker for ``task`` soon (default: classification); never blocks, never raises."""
+    nudger(task).request()
 
 
 def flush(timeout: float = 3.0) -> bool:
     """Wait for pending nudges to be published (commands call this before exiting)."""
-    return _nudger.flush(timeout)
+    return all([n.flush(timeout) for n in [_nudger, *_others.values()]])
 
 
-def nudger() -> Nudger:
-    return _nudger
+def nudger(task: str = TASK) -> Nudger:
+    if task == TASK:
+        return _nudger
+    with _others_lock:
+        if task not in _others:
+            _others[task] = Nudger(task)
+        return _others[task]

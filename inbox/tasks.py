@@ -7,6 +7,7 @@ from celery import shared_task
 from cleaninbox import metrics
 from cleaninbox.monitoring import liveness
 from inbox import services
+from inbox.handoff.tasks import deliver_outbox  # noqa: F401  (registers the hand-off's drain)
 
 
 @shared_task(ignore_result=True)

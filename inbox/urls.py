@@ -12,6 +12,8 @@ urlpatterns = [
     path("emails/<int:pk>/intent/", views.correct, name="correct"),
     path("emails/<int:pk>/handled/", views.handled, name="handled"),
     path("relabel/", views.relabel, name="relabel"),
+    path("deliveries/", views.deliveries, name="deliveries"),
+    path("deliveries/<int:pk>/retry/", views.retry_delivery, name="retry-delivery"),
     path("overview/", views.overview, name="overview"),
     path("overview/reports/<str:version>/<str:name>.png", views.report_image, name="report-image"),
 ]

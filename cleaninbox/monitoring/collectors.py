@@ -192,8 +192,30 @@ def sla() -> Iterator[Metric]:
     yield late
 
 
+def outbox() -> Iterator[Metric]:
+    """The hand-off outbox: rows waiting (by kind), the oldest one's age, rows failed."""
+    from inbox.handoff.models import Delivery
+
+    counts = {
+        (kind, status): 0 for kind in Delivery.Kind.values for status in Delivery.Status.values
+    }
+    rows = Delivery.objects.order_by().values_list("kind", "status").annotate(n=Count("id"))
+    for kind, status, n in rows:
+        counts[(kind, status)] = n
+    pending = _family("cleaninbox_outbox_pending")
+    failed = _family("cleaninbox_outbox_failed")
+    for kind in Delivery.Kind.values:
+        pending.add_metric([kind], counts[(kind, Delivery.Status.PENDING)])
+        failed.add_metric([kind], counts[(kind, Delivery.Status.FAILED)])
+    oldest = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(t=Min("queued_at"))
+    age = (timezone.now() - oldest["t"]).total_seconds() if oldest["t"] else 0.0
+    yield from (pending, failed)
+    yield _set(_family("cleaninbox_outbox_oldest_pending_age_seconds"), max(age, 0.0))
+
+
 SOURCES = (
     emails_by_status,
+    outbox,
     review_share,
     queue_lengths,
     model_in_production,
@@ -204,7 +226,7 @@ SOURCES = (
 
 # The sources that read PostgreSQL; after one of them fails, the scrape skips the others.
 DATABASE_SOURCES = frozenset(
-    {emails_by_status, review_share, model_in_production, live_accuracy, sla}
+    {emails_by_status, outbox, review_share, model_in_production, live_accuracy, sla}
 )
 
 

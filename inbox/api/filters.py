@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Func, Q, QuerySet, TextField
 from django.utils import timezone
 
+from inbox.handoff import status as handoff_status
 from inbox.models import Email, Priority
 
 # Priorities by name in the API and links ("urgent"), stored as numbers (lower sorts first).
@@ -134,6 +135,11 @@ class EmailFilter(django_filters.FilterSet):
     )
     sla_due_before = BoundedIsoDateTimeFilter(field_name="sla_due_at", lookup_expr="lt")
     sla_due_after = BoundedIsoDateTimeFilter(field_name="sla_due_at", lookup_expr="gte")
+    delivery_status = django_filters.ChoiceFilter(
+        choices=[(s, s) for s in handoff_status.STATUSES],
+        method="filter_delivery_status",
+        help_text="The hand-off: none, pending, sent or failed (see delivery_status).",
+    )
 
     class Meta:
         model = Email
@@ -145,6 +151,9 @@ class EmailFilter(django_filters.FilterSet):
         if value:
             return queryset.filter(status=Email.Status.NEEDS_REVIEW)
         return queryset.exclude(status=Email.Status.NEEDS_REVIEW)
+
+    def filter_delivery_status(self, queryset, name, value):
+        return handoff_status.filter_status(queryset, value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         return search_emails(queryset, value) if value else queryset

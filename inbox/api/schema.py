@@ -66,6 +66,10 @@ def _email_in_rules(schema: dict) -> None:
     for prop in props.values():
         if prop.get("type") == "string" and "format" not in prop:
             prop.setdefault("pattern", NO_NUL)
+    # Header values are checked like the other text fields (no NUL).
+    header_values = props.get("headers", {}).get("additionalProperties")
+    if isinstance(header_values, dict) and header_values.get("type") == "string":
+        header_values.setdefault("pattern", NO_NUL)
     if "message_id" in props:
         props["message_id"]["pattern"] = MESSAGE_ID
         props["message_id"]["description"] = "Angle brackets and surrounding spaces are dropped."

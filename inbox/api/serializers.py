@@ -11,6 +11,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox import intents
+from inbox.api.deliveries import (
+    DELIVERY_STATUS_HELP,
+    DeliveryStatusField,
+    EmailDeliverySerializer,
+)
 from inbox.mail import automatic_reason, routing_headers
 from inbox.models import Correction, Email, Priority
 from inbox.services import IncomingEmail
@@ -212,6 +217,8 @@ class EmailSerializer(serializers.ModelSerializer):
         state = "overdue" if left < 0 else "soon" if left < 3600 else "ok"
         return {"state": state, "breached": left < 0, "seconds_left": left}
 
+    delivery_status = DeliveryStatusField(read_only=True, help_text=DELIVERY_STATUS_HELP)
+
     class Meta:
         model = Email
         fields = [
@@ -239,12 +246,14 @@ class EmailSerializer(serializers.ModelSerializer):
             "sla_due_at",
             "first_handled_at",
             "sla",
+            "delivery_status",
         ]
         read_only_fields = fields
 
 
 class EmailDetailSerializer(EmailSerializer):
     corrections = CorrectionSerializer(many=True, read_only=True)
+    deliveries = EmailDeliverySerializer(many=True, read_only=True)
     corrected_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -263,6 +272,7 @@ class EmailDetailSerializer(EmailSerializer):
             "last_error",
             "corrected_by",
             "corrections",
+            "deliveries",
         ]
         read_only_fields = fields
 

@@ -18,6 +18,7 @@ from inbox.api import serializers as s
 from inbox.api.filters import EmailFilter
 from inbox.api.parsers import BoundedJSONParser
 from inbox.api.throttling import IngestRateThrottle
+from inbox.handoff import status as handoff_status
 from inbox.ingest_raw import ingest_raw
 from inbox.models import Email
 
@@ -45,9 +46,11 @@ class EmailViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return super().get_throttles()
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        queryset = handoff_status.annotate(super().get_queryset())
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related("corrections__user")
+            queryset = queryset.prefetch_related(
+                "corrections__user", "deliveries__endpoint", "deliveries__team"
+            )
         return queryset
 
     def _accepted_body(self, request, email: Email) -> dict:

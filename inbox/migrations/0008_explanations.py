@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inbox", "0006_routing_rules"),
+        ("inbox", "0007_handoff"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from inbox import intents, services
 from inbox.models import Email
 from inbox.views.bodies import frame_document
+from inbox.views.deliveries import email_context as handoff_context
 from inbox.views.folders import FolderQuery, folder_of, navigation
 from inbox.views.forms import CorrectionForm
 from inbox.views.triage import triage_panel
@@ -53,6 +54,7 @@ def email_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "srcdoc": srcdoc,
             "has_images": "<img" in srcdoc,
             "thread": thread,
+            **handoff_context(email, request.user),
         },
     )
 

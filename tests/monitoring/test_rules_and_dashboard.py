@@ -62,6 +62,24 @@ def test_the_unit_tests_fail_on_a_broken_rule(promtool, tmp_path):
     assert "CleaninboxReviewRateHigh" in result.stdout + result.stderr
 
 
+def test_the_outbox_rule_tests_fail_when_the_stuck_outbox_is_not_caught(promtool, tmp_path):
+    """Loosen the stuck-outbox threshold to an hour and its promtool test must fail."""
+    rules = (MONITORING / "alerts.yml").read_text()
+    broken = rules.replace(
+        "cleaninbox_outbox_oldest_pending_age_seconds > 1800",
+        "cleaninbox_outbox_oldest_pending_age_seconds > 3600",
+    )
+    assert broken != rules
+    (tmp_path / "alerts.yml").write_text(broken)
+    shutil.copy(MONITORING / "alerts_test.yml", tmp_path)
+    result = subprocess.run(
+        [promtool, "test", "rules", "alerts_test.yml"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "CleaninboxOutboxStuck" in result.stdout + result.stderr
+
+
 def test_the_prometheus_config_is_valid(promtool):
     result = run(promtool, "check", "config", "--syntax-only", "prometheus.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -73,6 +91,7 @@ def test_every_alert_the_issue_asks_for_is_there():
     assert {
         "CleaninboxWorkerDown", "CleaninboxBacklogGrowing", "CleaninboxSlowClassification",
         "CleaninboxReviewRateHigh", "CleaninboxDriftAlarm", "CleaninboxNoModel",
+        "CleaninboxOutboxStuck", "CleaninboxOutboxGrowing", "CleaninboxDeliveriesFailed",
     } <= names  # fmt: skip
 
 
