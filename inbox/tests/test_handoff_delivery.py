@@ -20,7 +20,7 @@ from django.db import connection
 from inbox import services
 from inbox.handoff import receivers, tasks
 from inbox.handoff.models import CannedReply, Delivery, WebhookEndpoint
-from inbox.models import Email, Team
+from inbox.models import Email, IntentRoute, Team
 from inbox.tests.factories import EmailFactory, email_payload
 from inbox.tests.handoff_servers import SMTPServer, WebhookReceiver, wait_until
 
@@ -89,7 +89,8 @@ def test_an_email_ingested_over_http_reaches_the_webhook_and_a_correction_the_te
     assert all(r.signature_ok for r in receiver.requests)
 
     email = Email.objects.get(pk=response.data["id"])
-    Email.objects.filter(pk=email.pk).update(team=cards)  # as triage sets it on a correction
+    # The corrected intent's route (inbox.triage) sends it to Cards, whose mailbox gets it.
+    IntentRoute.objects.update_or_create(key="lost_or_stolen_card", defaults={"team": cards})
     corrected = time.monotonic()
     services.record_correction(email, "lost_or_stolen_card", user=None, via="ui")
     assert wait_until(lambda: len(receiver.processed) == 2 and len(smtp.messages) == 1)
@@ -114,6 +115,7 @@ def test_receivers_down_for_a_while_get_everything_once_when_back(
     celery_worker, receiver, smtp, handoff_settings, cards
 ):
     WebhookEndpoint.objects.create(name="helpdesk", url=receiver.url, secret=SECRET)
+    IntentRoute.objects.update_or_create(key="card_arrival", defaults={"team": cards})
     receiver.stop()
     smtp.stop()
     emails = [

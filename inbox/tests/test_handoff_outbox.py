@@ -14,7 +14,7 @@ from classifier import services as classifier_services
 from inbox import services
 from inbox.handoff import outbox, receivers
 from inbox.handoff.models import CannedReply, Delivery, WebhookEndpoint
-from inbox.models import Email, Priority, Team
+from inbox.models import Email, IntentRoute, Priority, Team
 from inbox.tests.factories import EmailFactory
 from inbox.tests.handoff_servers import WebhookReceiver
 
@@ -113,11 +113,13 @@ def test_a_routing_that_rolls_back_leaves_no_delivery(endpoint):
 @pytest.mark.django_db
 def test_confirming_sends_nothing_and_a_correction_sends_a_reroute(endpoint, cards):
     security = Team.objects.create(name="Security", slug="security")
+    # Real routes, so the corrections below re-route through inbox.triage.
+    IntentRoute.objects.update_or_create(key="card_arrival", defaults={"team": cards})
+    IntentRoute.objects.update_or_create(key="lost_or_stolen_card", defaults={"team": security})
     email = routed(team=cards)
     services.record_correction(email, "card_arrival", user=None)  # the same intent: confirmed
     assert Delivery.objects.count() == 2  # the webhook and the team mailbox, once each
 
-    Email.objects.filter(pk=email.pk).update(team=security)  # what triage does on a correction
     services.record_correction(email, "lost_or_stolen_card", user=None)
     rerouted = list(Delivery.objects.filter(event="email.rerouted"))
     # The webhook is told; the new team has no mailbox, the old one gets no mail.

@@ -32,10 +32,19 @@ def press(page, key: str) -> None:
 
 
 def wider(page) -> list[str]:
-    """Elements that stick out to the right of a phone's screen (for failure messages)."""
+    """Elements that stick out to the right of a phone's screen (for failure messages).
+
+    An element inside a container that scrolls or clips sideways (the top bar's links on a
+    phone) does not widen the page, so it does not count."""
     return page.evaluate(
         """Array.from(document.querySelectorAll('body *'))
           .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .filter(e => {
+            for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+              if (getComputedStyle(p).overflowX !== 'visible') return false;
+            }
+            return true;
+          })
           .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
           .slice(0, 10)"""
     )
