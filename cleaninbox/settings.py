@@ -406,3 +406,10 @@ LOGGING = {
         "celery": {"level": "INFO"},
     },
 }
+
+# --- distillation (mlops.distill, issue 10) ----------------------------------------------
+# Where teacher members' logits are cached (per member weights and data manifest), so a
+# retrain with corrections reuses the teacher instead of running it over train again.
+CLEANINBOX_TEACHER_CACHE_DIR = Path(
+    envstr("CLEANINBOX_TEACHER_CACHE_DIR", str(BASE_DIR / "var" / "teacher-cache"))
+)

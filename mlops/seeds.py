@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 # Headline keys worth aggregating (mlops.evaluation.EvaluationReport.headline()).
-KEYS = ("accuracy", "macro_f1", "ece", "nll", "at_threshold_coverage", "at_threshold_error")
+KEYS = (
+    "accuracy", "macro_f1", "ece", "nll", "coverage", "routed_error",
+    "at_threshold_coverage", "at_threshold_error",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ def format_table(split: str, spreads: Mapping[str, Spread]) -> str:
         "macro_f1": "macro-F1 ×100",
         "ece": "ECE ×100",
         "nll": "NLL ×100",
+        "coverage": "auto-routed % (chosen)",
+        "routed_error": "error among routed % (chosen)",
         "at_threshold_coverage": "auto-routed %",
         "at_threshold_error": "error among auto-routed %",
     }
