@@ -262,3 +262,43 @@ def test_aggregate_skips_runs_without_a_metric():
     spreads = aggregate([{"accuracy": 0.9, "ece": None}, {"accuracy": 0.8, "ece": 0.02}])
     assert spreads["accuracy"].mean == pytest.approx(0.85)
     assert spreads["ece"].n == 1
+
+
+# --- through the commands -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_train_model_with_a_teacher_registers_a_student_that_exports_and_promotes(
+    members, tiny_base, small_data, settings, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from mlops import registry
+
+    def run(*args, **options) -> str:
+        out = StringIO()
+        call_command(*args, stdout=out, stderr=StringIO(), verbosity=0, **options)
+        return out.getvalue()
+
+    settings.CLEANINBOX_TEACHER_CACHE_DIR = tmp_path / "cache"
+    registry.register(members[0])  # a teacher member by registered name, one by folder
+    out = run(
+        "train_model", "--config", "minilm-l3-distilled", "--set", f"base_model={tiny_base}",
+        "--set", "name=tiny-l2", "--set", "student_layers=0,2", "--set", "epochs=1",
+        "--set", "wandb=false", "--set", "num_threads=1", "--set", "max_length=32",
+        "--teacher", members[0].name, "--teacher", str(members[1]), data_dir=small_data,
+    )  # fmt: skip
+    student = registry.get(out.split("Trained ")[1].split()[0])
+    meta = student.metadata
+
+    assert meta["distillation"]["teacher"]["members"] == [m.name for m in members]
+    assert meta["distillation"]["encoder_layers"] == 2
+    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 4  # 2 members x 2 splits
+
+    out = run("export_model", student.version, quantize=True, data_dir=small_data)
+    assert out.startswith(f"Exported {student.version}-onnx-int8")
+    out = run("promote_model", f"{student.version}-onnx-int8")
+    assert out.startswith(f"Promoted {student.version}-onnx-int8 (onnx)")
+    assert registry.active().metadata["distillation"]["layers"] == [0, 2]
