@@ -36,7 +36,7 @@ from classifier import artifact  # noqa: E402
 from mlops import data  # noqa: E402
 from mlops.config import load_config  # noqa: E402
 from mlops.evaluation import evaluate  # noqa: E402
-from mlops.seeds import aggregate, format_table, spread  # noqa: E402
+from mlops.seeds import TEST_KEYS, aggregate, format_table, spread  # noqa: E402
 from mlops.training import train  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def main() -> None:
         print("models      " + " ".join(str(r["path"]) for r in runs))
         print(f"train time  {spread(r['seconds'] / 60 for r in runs).format(1, 1)} min")
         print(format_table("validation", aggregate([r["validation"] for r in runs])))
-        print(format_table("test", aggregate([r["test"] for r in runs])))
+        print(format_table("test", aggregate([r["test"] for r in runs], TEST_KEYS)))
 
 
 def run_one(config, args) -> dict:

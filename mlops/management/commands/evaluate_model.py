@@ -84,7 +84,7 @@ class Command(BaseCommand):
     def _write_spread(self, names, validation: list[dict], test: list[dict]) -> None:
         self.stdout.write(f"\n{len(names)} versions: {', '.join(n or 'active' for n in names)}")
         self.stdout.write(seeds.format_table("validation", seeds.aggregate(validation)))
-        self.stdout.write(seeds.format_table("test", seeds.aggregate(test)))
+        self.stdout.write(seeds.format_table("test", seeds.aggregate(test, seeds.TEST_KEYS)))
 
 
 def email_shaper(seed: int = EMAIL_SHAPES_SEED) -> Callable[[list[str]], list[str]] | None:
