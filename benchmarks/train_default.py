@@ -1,7 +1,13 @@
 """Train an experiment config end to end and report time, validation and test scores.
 
     .venv/bin/python benchmarks/train_default.py [--config minilm] [--set key=value ...]
-        [--data-dir var/data/banking77] [--model-dir var/models]
+        [--data-dir var/data/banking77] [--model-dir var/models] [--seeds 1,2,3]
+        [--teacher VERSION_DIR ...] [--teacher-cache var/teacher-cache]
+
+``--seeds`` trains once per seed and ends with the mean ± sample sd of every score (one
+run is one draw: compare recipes by the mean over seeds, chosen on validation).
+``--teacher`` (repeatable) distils the ensemble of those trained versions into the
+config's student (mlops.distill) instead of fine-tuning on labels alone.
 
 Prepares the data folder first if it is missing (from CLEANINBOX_DATA_SOURCE, else the
 Hugging Face Hub). Test scores use the temperature and threshold chosen on validation and
@@ -12,9 +18,11 @@ recipe: tune on validation, never on these test numbers.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +36,7 @@ from classifier import artifact  # noqa: E402
 from mlops import data  # noqa: E402
 from mlops.config import load_config  # noqa: E402
 from mlops.evaluation import evaluate  # noqa: E402
+from mlops.seeds import TEST_KEYS, aggregate, format_table, spread  # noqa: E402
 from mlops.training import train  # noqa: E402
 
 
@@ -38,13 +47,36 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var/data/banking77")
     parser.add_argument("--model-dir", type=Path, default=ROOT / "var/models")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--seeds", default=None, help="Comma-separated; default: the config's.")
+    parser.add_argument("--teacher", type=Path, action="append", default=[],
+                        help="A trained version folder: a member of the teacher ensemble.")  # fmt: skip
+    parser.add_argument("--teacher-cache", type=Path, default=ROOT / "var/teacher-cache")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
     config = load_config(args.config, args.overrides)
     if not (args.data_dir / data.MANIFEST_FILE).is_file():
         data.prepare(os.environ.get("CLEANINBOX_DATA_SOURCE"), args.data_dir)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [config.seed]
+    runs = [run_one(replace(config, seed=seed), args) for seed in seeds]
+    if len(runs) > 1:
+        print(f"\n{config.name}: {len(runs)} seeds ({', '.join(map(str, seeds))})")
+        print("models      " + " ".join(str(r["path"]) for r in runs))
+        print(f"train time  {spread(r['seconds'] / 60 for r in runs).format(1, 1)} min")
+        print(format_table("validation", aggregate([r["validation"] for r in runs])))
+        print(format_table("test", aggregate([r["test"] for r in runs], TEST_KEYS)))
+
+
+def run_one(config, args) -> dict:
+    """Train (or distil) one model, score it once on test, print its lines."""
     started = time.monotonic()
-    path = train(config, args.data_dir, args.model_dir, progress=not args.no_progress)
+    if args.teacher:
+        from mlops.distill import distill
+
+        path = distill(config, args.teacher, args.data_dir, args.model_dir,
+                       progress=not args.no_progress, cache_dir=args.teacher_cache)  # fmt: skip
+    else:
+        path = train(config, args.data_dir, args.model_dir, progress=not args.no_progress)
     seconds = time.monotonic() - started
 
     model = artifact.load(path, expected_labels=data.load_labels(args.data_dir))
@@ -61,7 +93,7 @@ def main() -> None:
     val = metrics["validation"]
     point = report.at_threshold
     print(f"model       {path}")
-    print(f"config      {config.name} {' '.join(args.overrides)}".rstrip())
+    print(f"config      {config.name} seed={config.seed} {' '.join(args.overrides)}".rstrip())
     print(f"train time  {seconds / 60:.1f} min (best epoch {model.metadata['best_epoch']})")
     print(f"validation  accuracy {val['accuracy']:.2%}  macro-F1 {val['macro_f1']:.4f}")
     print(f"test        accuracy {report.accuracy:.2%}  macro-F1 {report.macro_f1:.4f}")
@@ -71,6 +103,8 @@ def main() -> None:
             f"routing     threshold {point.threshold}: {point.coverage:.1%} auto-routed, "
             f"error {point.error if point.error is None else f'{point.error:.2%}'}"
         )
+    sys.stdout.flush()
+    return {"path": path, "seconds": seconds, "validation": val, "test": metrics["test"]}
 
 
 if __name__ == "__main__":

@@ -460,3 +460,10 @@ CLEANINBOX_EXPLAIN_NEIGHBOURS = envint("CLEANINBOX_EXPLAIN_NEIGHBOURS", 5)
 CLEANINBOX_EXPLAIN_INDEX_DIR = Path(
     envstr("CLEANINBOX_EXPLAIN_INDEX_DIR", str(BASE_DIR / "var" / "explain"))
 )
+
+# --- distillation (mlops.distill, issue 10) ----------------------------------------------
+# Where teacher members' logits are cached (per member weights and data manifest), so a
+# retrain with corrections reuses the teacher instead of running it over train again.
+CLEANINBOX_TEACHER_CACHE_DIR = Path(
+    envstr("CLEANINBOX_TEACHER_CACHE_DIR", str(BASE_DIR / "var" / "teacher-cache"))
+)

@@ -72,6 +72,12 @@ class ExperimentConfig:
     eval_batch_size: int = 128
     wandb: bool = True
     wandb_project: str = "cleaninbox"
+    # Distillation (mlops.distill, when a teacher is given; plain fine-tuning ignores these).
+    # Encoder layers the student keeps, e.g. "0,2,4,5" for a 4-layer student cut from
+    # MiniLM's six; empty keeps them all.
+    student_layers: str = ""
+    kd_alpha: float = 0.9  # weight of the soft-target loss; 1 - kd_alpha on hard labels
+    kd_temperature: float = 2.0  # softens teacher and student alike in the soft-target loss
 
     def __post_init__(self) -> None:
         problems = []
@@ -82,11 +88,30 @@ class ExperimentConfig:
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):
             if getattr(self, key) < 1:
                 problems.append(f"{key} must be at least 1, got {getattr(self, key)}")
+        if not 0 <= self.kd_alpha <= 1:
+            problems.append(f"kd_alpha must be in [0, 1], got {self.kd_alpha}")
+        if self.kd_temperature <= 0:
+            problems.append(f"kd_temperature must be positive, got {self.kd_temperature}")
+        try:
+            self.layers()
+        except ValueError:
+            problems.append(
+                f"student_layers must be comma-separated layer numbers, got {self.student_layers!r}"
+            )
         for key in ("dropout", "warmup_ratio", "label_smoothing"):
             if not 0 <= getattr(self, key) < 1:
                 problems.append(f"{key} must be in [0, 1), got {getattr(self, key)}")
         if problems:
             raise ConfigError("; ".join(problems))
+
+    def layers(self) -> list[int] | None:
+        """The student's kept encoder layers, in order, or None for all of them."""
+        if not self.student_layers.strip():
+            return None
+        layers = [int(part) for part in self.student_layers.split(",")]
+        if any(n < 0 for n in layers) or len(set(layers)) != len(layers):
+            raise ValueError(self.student_layers)
+        return layers
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values, for metadata.json and the experiment tracker."""

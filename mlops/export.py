@@ -211,7 +211,8 @@ def _metadata(source: TransformerClassifier, version: str, quantize: bool) -> di
     """The new version's metadata: the source's labels, calibration and provenance."""
     meta = source.metadata
     keep = ("labels", "temperature", "threshold", "threshold_rule", "energy_limit", "config",
-            "base_model", "transformer", "data_manifest_sha256", "training_examples")  # fmt: skip
+            "base_model", "transformer", "data_manifest_sha256", "training_examples",
+            "distillation")  # fmt: skip
     return {
         **{key: meta[key] for key in keep if key in meta},
         "version": version,

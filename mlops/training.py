@@ -33,7 +33,7 @@ import logging  # noqa: E402
 import math  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Iterable, Iterator, Sequence  # noqa: E402
+from collections.abc import Callable, Iterable, Iterator, Sequence  # noqa: E402
 from contextlib import contextmanager, nullcontext  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -67,6 +67,9 @@ logger = logging.getLogger(__name__)
 # pool and batched: padding shrinks to almost nothing while batches stay well mixed.
 _POOL_BATCHES = 50
 _LOG_EVERY_STEPS = 20
+
+# (model, input_ids, attention_mask, batch row indices) -> scalar loss for one step.
+LossFn = Callable[[PooledClassifier, torch.Tensor, torch.Tensor, np.ndarray], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -305,8 +308,14 @@ def fine_tune(
     config: ExperimentConfig,
     run: Any = None,
     progress: bool = True,
+    compute_loss: LossFn | None = None,
 ) -> list[EpochResult]:
-    """Train every unfrozen weight; leaves ``model`` at its best validation epoch."""
+    """Train every unfrozen weight; leaves ``model`` at its best validation epoch.
+
+    ``compute_loss(model, input_ids, mask, rows)`` replaces the default step loss (one
+    forward pass, cross-entropy with label smoothing), e.g. with mlops.distill's
+    soft-target loss; ``rows`` are the batch's indices into ``train_ids``.
+    """
     rng = np.random.default_rng(config.seed)
     steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
     total = steps_per_epoch * config.epochs
@@ -324,11 +333,14 @@ def fine_tune(
             [len(ids) for ids in train_ids], config.batch_size, rng
         ):
             input_ids, mask = pad_batch([train_ids[i] for i in rows], pad_id)
-            with autocast(config.bf16):
-                logits = model(input_ids, mask)
-            loss = torch.nn.functional.cross_entropy(
-                logits.float(), targets[rows], label_smoothing=config.label_smoothing
-            )
+            if compute_loss is not None:
+                loss = compute_loss(model, input_ids, mask, rows)
+            else:
+                with autocast(config.bf16):
+                    logits = model(input_ids, mask)
+                loss = torch.nn.functional.cross_entropy(
+                    logits.float(), targets[rows], label_smoothing=config.label_smoothing
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)

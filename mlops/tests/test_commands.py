@@ -141,6 +141,39 @@ def test_evaluate_model_names_an_unknown_version(banking77_dir):
         run("evaluate_model", "v9", data_dir=banking77_dir)
 
 
+def test_evaluate_model_over_several_versions_ends_with_mean_and_sd(
+    baseline_artifact, banking77_dir, settings
+):
+    for name in ("seed-a", "seed-b"):
+        copy_version(baseline_artifact, settings.CLEANINBOX_MODEL_DIR, name)
+        registry.register(settings.CLEANINBOX_MODEL_DIR / name)
+
+    out = run("evaluate_model", "seed-a", "seed-b", data_dir=banking77_dir, no_email_shapes=True)
+    stored = run("evaluate_model", "seed-a", "seed-b", stored=True)
+
+    accuracy = registry.get("seed-a").test_accuracy
+    # The same model twice: the mean is its accuracy and the spread is zero.
+    line = f"accuracy %                 {accuracy * 100:.2f} ± 0.00 (n=2)"
+    assert out.count("Test split, seed-") == 2
+    assert "2 versions: seed-a, seed-b" in out
+    assert line in out.split("test, mean ± sd over runs:")[1]
+    assert line in stored.split("test, mean ± sd over runs:")[1]
+    assert "Test split" not in stored
+
+
+def test_evaluate_model_stored_needs_test_scores(baseline_artifact, settings):
+    copy_version(baseline_artifact, settings.CLEANINBOX_MODEL_DIR, "never-tested")
+    registry.register(settings.CLEANINBOX_MODEL_DIR / "never-tested")
+    artifact.update_metadata(
+        settings.CLEANINBOX_MODEL_DIR / "never-tested",
+        metrics={"validation": registry.get("never-tested").metadata["metrics"]["validation"]},
+    )
+    registry.register(settings.CLEANINBOX_MODEL_DIR / "never-tested")
+
+    with pytest.raises(CommandError, match="never-tested has no stored test scores"):
+        run("evaluate_model", "never-tested", stored=True)
+
+
 # --- publish_model, pull_model -----------------------------------------------------------
 
 

@@ -21,13 +21,13 @@ from mlops.config import PACKAGED_MINILM
 SHARED = Path(os.environ.get("CLEANINBOX_DATA_SOURCE") or "/work/shared/data/banking77")
 
 
-def build_tiny_base(dest: Path, seed: int = 0) -> Path:
-    """Save a random 2-layer BERT (hidden 32, 2 heads) plus MiniLM's tokenizer to ``dest``."""
+def build_tiny_base(dest: Path, seed: int = 0, layers: int = 2) -> Path:
+    """Save a random ``layers``-layer BERT (hidden 32, 2 heads) plus MiniLM's tokenizer."""
     tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(PACKAGED_MINILM))
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,

@@ -1,4 +1,9 @@
-"""`manage.py evaluate_model [VERSION]`: final numbers on the held-out test split."""
+"""`manage.py evaluate_model [VERSION ...]`: final numbers on the held-out test split.
+
+Several versions (e.g. one recipe trained with three seeds) end with the mean ± sample sd
+of their validation and test scores; ``--stored`` aggregates the test scores already
+stored with the versions instead of reading the test split again.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mlops import lifecycle
+from mlops import lifecycle, registry, seeds
 
 # The seeded email shapes of the benchmark: test queries wrapped in greetings, signatures,
 # quoted threads, forwards, HTML, then parsed and cleaned as real mail is.
@@ -26,7 +31,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("version", nargs="?", default=None)
+        parser.add_argument("version", nargs="*", default=[],
+                            help="Default: the active version. Several: also mean ± sd.")  # fmt: skip
+        parser.add_argument("--stored", action="store_true",
+                            help="Aggregate stored test scores; evaluate nothing again.")  # fmt: skip
         parser.add_argument(
             "--data-dir", type=Path, default=None, help="Default: CLEANINBOX_DATA_DIR."
         )
@@ -36,15 +44,47 @@ class Command(BaseCommand):
             help="Skip the email-shaped test queries (about doubles the time otherwise).",
         )
 
-    def handle(self, *args, version, data_dir, no_email_shapes, **options):
+    def handle(self, *args, version, data_dir, no_email_shapes, stored, **options):
+        versions = version or [None]
+        if stored:
+            self._aggregate_stored(versions)
+            return
         shape = None if no_email_shapes else email_shaper()
-        try:
-            result = lifecycle.evaluate_version(
-                version, data_dir, progress=options["verbosity"] > 0, email_shape=shape
-            )
-        except lifecycle.EXPECTED_ERRORS as exc:
-            raise CommandError(f"not evaluated: {exc}") from exc
-        self.stdout.write(result.summary())
+        validation, test = [], []
+        for name in versions:
+            try:
+                result = lifecycle.evaluate_version(
+                    name, data_dir, progress=options["verbosity"] > 0, email_shape=shape
+                )
+            except lifecycle.EXPECTED_ERRORS as exc:
+                raise CommandError(f"{name or 'active model'} not evaluated: {exc}") from exc
+            self.stdout.write(result.summary())
+            validation.append(result.promise)
+            test.append(result.report.headline())
+        if len(versions) > 1:
+            self._write_spread(versions, validation, test)
+
+    def _aggregate_stored(self, versions: list[str | None]) -> None:
+        validation, test, names = [], [], []
+        for name in versions:
+            try:
+                row = registry.get(name) if name else registry.active()
+            except registry.RegistryError as exc:
+                raise CommandError(str(exc)) from exc
+            if row is None:
+                raise CommandError("no active model version")
+            metrics = row.metadata.get("metrics") or {}
+            if not metrics.get("test"):
+                raise CommandError(f"{row.version} has no stored test scores: evaluate it first")
+            validation.append(metrics.get("validation") or {})
+            test.append(metrics["test"])
+            names.append(row.version)
+        self._write_spread(names, validation, test)
+
+    def _write_spread(self, names, validation: list[dict], test: list[dict]) -> None:
+        self.stdout.write(f"\n{len(names)} versions: {', '.join(n or 'active' for n in names)}")
+        self.stdout.write(seeds.format_table("validation", seeds.aggregate(validation)))
+        self.stdout.write(seeds.format_table("test", seeds.aggregate(test, seeds.TEST_KEYS)))
 
 
 def email_shaper(seed: int = EMAIL_SHAPES_SEED) -> Callable[[list[str]], list[str]] | None:

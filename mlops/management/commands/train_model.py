@@ -28,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--evaluate", action="store_true", help="Run evaluate_model after.")
         parser.add_argument("--promote-if-better", action="store_true",
                             help="Promote if validation accuracy beats the active model's.")  # fmt: skip
+        parser.add_argument("--teacher", action="append", default=[], metavar="VERSION",
+                            help="Distil from the ensemble of these trained versions (registered "
+                                 "names or folders; repeatable) instead of training on labels alone.")  # fmt: skip
+        parser.add_argument("--refresh-teacher", action="store_true",
+                            help="Recompute the teacher's cached outputs.")  # fmt: skip
 
     def handle(self, *args, config, overrides, data_dir, **options):
         from mlops import training  # torch and transformers: only imported when training
@@ -38,9 +43,20 @@ class Command(BaseCommand):
             extra = lifecycle.corrections_for_training() if options["with_corrections"] else []
             if options["with_corrections"]:
                 self.stdout.write(f"Adding {len(extra)} corrected email(s) to the train split")
-            path = training.train(experiment, data_dir or settings.CLEANINBOX_DATA_DIR,
-                                  settings.CLEANINBOX_MODEL_DIR, extra_examples=extra,
-                                  progress=progress)  # fmt: skip
+            if options["teacher"]:
+                from mlops import distill
+
+                path = distill.distill(
+                    experiment, [teacher_path(t) for t in options["teacher"]],
+                    data_dir or settings.CLEANINBOX_DATA_DIR, settings.CLEANINBOX_MODEL_DIR,
+                    extra_examples=extra, progress=progress,
+                    cache_dir=settings.CLEANINBOX_TEACHER_CACHE_DIR,
+                    refresh_teacher=options["refresh_teacher"],
+                )  # fmt: skip
+            else:
+                path = training.train(experiment, data_dir or settings.CLEANINBOX_DATA_DIR,
+                                      settings.CLEANINBOX_MODEL_DIR, extra_examples=extra,
+                                      progress=progress)  # fmt: skip
             row = registry.register(path)
         except (ConfigError, OSError, ValueError, *lifecycle.EXPECTED_ERRORS) as exc:
             raise CommandError(f"not trained: {exc}") from exc
@@ -60,3 +76,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"{verb}: {decision.reason}. Active model: {decision.active}")
         except lifecycle.EXPECTED_ERRORS as exc:
             raise CommandError(f"{row.version} trained and registered, but: {exc}") from exc
+
+
+def teacher_path(name: str) -> Path:
+    """A teacher member: a version folder as given, else a registered version's folder."""
+    path = Path(name)
+    if path.is_dir():
+        return path
+    return registry.local_path(registry.get(name))

@@ -1,0 +1,250 @@
+"""Distil a teacher (mlops.teacher: an ensemble of trained versions) into a student.
+
+The student is an ordinary transformer version: the same artifact (encoder folder, head,
+checksums, calibrated temperature, routing threshold), so ``export_model`` (ONNX, int8),
+``promote_model`` and the workers take it as they take any other. Two shapes:
+
+- the 6-layer MiniLM that serves today, trained on the teacher's soft targets;
+- a TinyBERT-sized student (``student_layers: "0,2,4,5"`` or ``"1,3,5"``) cut from
+  MiniLM's own layers before training (TinyBERT's task-specific distillation, soft targets
+  only), so a TinyBERT-shaped model exists where the TinyBERT checkpoint cannot be had.
+
+The recipe is the default one (LP-FT, the same schedule and early stopping on validation)
+with the step loss replaced by Hinton et al.'s
+
+    kd_alpha * T^2 * KL(teacher_T || student_T) + (1 - kd_alpha) * CE(label, smoothed)
+
+where ``_T`` means softened by ``kd_temperature``. An extra example (an agent's correction)
+whose label the teacher disagrees with learns from its label only: the agent is the later
+and better-informed judge.
+
+No Django here: ``train_model --teacher`` and the benchmark call ``distill``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from classifier.artifact import METADATA_FILE, energy, read_metadata, write_artifact
+from classifier.transformer import (
+    HEAD_FILE,
+    PooledClassifier,
+    TransformerClassifier,
+    batched_logits,
+    load_base,
+    resolve_base_model,
+    save_model,
+    tokenize,
+)
+from mlops import data, teacher
+from mlops.config import ExperimentConfig
+from mlops.evaluation import evaluate, fit_temperature, softmax
+from mlops.thresholds import RULE, energy_limit
+from mlops.training import (
+    _manifest_sha256,
+    _new_version,
+    _tracking,
+    autocast,
+    clean_extra_examples,
+    fine_tune,
+    fit_linear_probe,
+    seed_everything,
+    torch_threads,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_DIR = Path("var") / "teacher-cache"
+
+
+def select_layers(model: PooledClassifier, layers: Sequence[int]) -> PooledClassifier:
+    """Keep only encoder ``layers`` (in the order given) of a BERT-style encoder, in place.
+
+    Embeddings, pooling and head stay; the config's layer count follows, so the saved
+    folder loads as an ordinary smaller model.
+    """
+    blocks = model.encoder.encoder.layer
+    if not layers or any(not 0 <= i < len(blocks) for i in layers):
+        raise ValueError(f"layers {list(layers)} do not fit an encoder of {len(blocks)} layers")
+    kept = torch.nn.ModuleList([blocks[i] for i in layers])
+    for new_index, block in enumerate(kept):
+        attention = getattr(block.attention, "self", None)
+        if attention is not None and hasattr(attention, "layer_idx"):
+            attention.layer_idx = new_index
+    model.encoder.encoder.layer = kept
+    model.encoder.config.num_hidden_layers = len(kept)
+    return model
+
+
+def load_student(
+    config: ExperimentConfig, labels: Sequence[str]
+) -> tuple[object, PooledClassifier]:
+    """Tokenizer and student: ``config.base_model`` (a pretrained encoder or a trained
+    version folder, whose head is kept when its labels match) cut to ``config.layers()``."""
+    tokenizer, model = load_base(config.base_model, len(labels), config.pooling, config.dropout)
+    folder = Path(resolve_base_model(config.base_model))
+    trained = (folder / METADATA_FILE).is_file() and (folder / HEAD_FILE).is_file()
+    if trained and read_metadata(folder).get("labels") == list(labels):
+        model.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+    layers = config.layers()
+    if layers is not None:
+        select_layers(model, layers)
+    return tokenizer, model
+
+
+def kd_loss(
+    student_logits: torch.Tensor,
+    teacher_logp: torch.Tensor,
+    targets: torch.Tensor,
+    alpha: float,
+    temperature: float,
+    label_smoothing: float = 0.0,
+    kd_weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Soft-target KL (scaled by T², Hinton et al.) mixed with hard-label cross-entropy.
+
+    ``teacher_logp`` are log-probabilities (or logits); ``kd_weight`` (0/1 per row) turns
+    the soft term off for rows whose teacher should not be followed.
+    """
+    student_logits = student_logits.float()
+    soft_student = torch.log_softmax(student_logits / temperature, dim=1)
+    soft_teacher = torch.log_softmax(teacher_logp.float() / temperature, dim=1)
+    kl = (soft_teacher.exp() * (soft_teacher - soft_student)).sum(dim=1)
+    if kd_weight is None:
+        kd_weight = torch.ones_like(kl)
+    soft = (kl * kd_weight).sum() / kd_weight.sum().clamp(min=1.0) * temperature**2
+    hard = torch.nn.functional.cross_entropy(
+        student_logits, targets, label_smoothing=label_smoothing
+    )
+    return alpha * soft + (1 - alpha) * hard
+
+
+def distill(
+    config: ExperimentConfig,
+    teacher_members: Sequence[Path],
+    data_dir: Path,
+    model_dir: Path,
+    extra_examples: Iterable[tuple[str, str]] = (),
+    progress: bool = True,
+    cache_dir: Path | None = None,
+    refresh_teacher: bool = False,
+) -> Path:
+    """Train a student of ``config`` on the soft targets of the ensemble of
+    ``teacher_members`` (trained version folders) and write it as a new version folder
+    under ``model_dir``; returns its path. Teacher outputs come from ``cache_dir`` when
+    present (``refresh_teacher`` recomputes them)."""
+    started = time.monotonic()
+    data_dir, model_dir = Path(data_dir), Path(model_dir)
+    cache_dir = Path(cache_dir or DEFAULT_CACHE_DIR)
+    labels = data.load_labels(data_dir)
+    texts, y_names = data.load_split(data_dir, "train")
+    val_texts, val_names = data.load_split(data_dir, "validation")
+    test_texts, _ = data.load_split(data_dir, "test")
+    extra, extra_stats = clean_extra_examples(extra_examples, labels, test_texts)
+    index = {name: i for i, name in enumerate(labels)}
+    with torch_threads(config.num_threads):
+        outputs = teacher.ensemble(
+            teacher_members, data_dir, cache_dir, [t for t, _ in extra], refresh_teacher
+        )
+    n_base = len(texts)
+    texts += [text for text, _ in extra]
+    y_names += [label for _, label in extra]
+    y = np.array([index[name] for name in y_names])
+    val_y = np.array([index[name] for name in val_names])
+    teacher_logp = torch.from_numpy(np.concatenate([outputs.train, outputs.extra]))
+    # Follow the teacher everywhere except on extra examples it labels otherwise.
+    kd_weight = torch.ones(len(texts))
+    if extra:
+        disagrees = outputs.extra.argmax(axis=1) != y[n_base:]
+        kd_weight[n_base:][torch.from_numpy(disagrees)] = 0.0
+    teacher_val_accuracy = float((outputs.validation.argmax(axis=1) == val_y).mean())
+    logger.info(
+        "teacher of %d member(s): validation accuracy %.4f (%d cached split(s) reused)",
+        len(outputs.members), teacher_val_accuracy, outputs.cache_hits,
+    )  # fmt: skip
+    version = _new_version(config.name, model_dir)
+    targets = torch.from_numpy(y).long()
+
+    def step_loss(model, input_ids, mask, rows) -> torch.Tensor:
+        with autocast(config.bf16):
+            logits = model(input_ids, mask)
+        return kd_loss(
+            logits, teacher_logp[rows], targets[rows], config.kd_alpha,
+            config.kd_temperature, config.label_smoothing, kd_weight[rows],
+        )  # fmt: skip
+
+    with torch_threads(config.num_threads), _tracking(config, version) as run:
+        seed_everything(config.seed)
+        tokenizer, model = load_student(config, labels)
+        if config.freeze_word_embeddings:
+            model.encoder.get_input_embeddings().weight.requires_grad_(False)
+        pad_id = tokenizer.pad_token_id
+        train_ids = tokenize(tokenizer, texts, config.max_length)
+        val_ids = tokenize(tokenizer, val_texts, config.max_length)
+        probe = {}
+        if config.linear_probe:
+            probe = fit_linear_probe(model, train_ids, y, pad_id, config, progress, val_ids, val_y)
+            logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
+        history = fine_tune(
+            model, train_ids, y, val_ids, val_y, pad_id, config, run, progress, step_loss
+        )
+        val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
+        temperature = fit_temperature(val_logits, val_y)
+        report = evaluate(labels, val_y, softmax(val_logits, temperature))
+        best = max(history, key=lambda r: r.val_macro_f1)
+        metadata = {
+            "version": version,
+            "kind": TransformerClassifier.kind,
+            "labels": labels,
+            "temperature": temperature,
+            "threshold": report.threshold,
+            "threshold_rule": RULE,
+            "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
+            "metrics": {"validation": report.headline()},
+            "config": config.to_dict(),
+            "base_model": config.base_model,
+            "transformer": {"pooling": config.pooling, "max_length": config.max_length},
+            "data_manifest_sha256": _manifest_sha256(data_dir),
+            "training_examples": len(texts),
+            "extra_examples": extra_stats,
+            "linear_probe": probe,
+            "best_epoch": best.epoch,
+            "history": [vars(r) for r in history],
+            "distillation": {
+                "teacher": outputs.describe(),
+                "teacher_val_accuracy": teacher_val_accuracy,
+                "teacher_cache_hits": outputs.cache_hits,
+                "layers": config.layers(),
+                "encoder_layers": model.encoder.config.num_hidden_layers,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "kd_alpha": config.kd_alpha,
+                "kd_temperature": config.kd_temperature,
+                "extra_examples_without_soft_targets": int((kd_weight == 0).sum()),
+            },
+            "training_seconds": round(time.monotonic() - started, 1),
+        }
+        path = write_artifact(
+            model_dir / version, metadata, lambda tmp: save_model(model, tokenizer, tmp)
+        )
+        if run is not None:
+            run.summary.update(
+                {f"val/{k}": v for k, v in report.headline().items() if v is not None}
+                | {"temperature": temperature, "training_seconds": metadata["training_seconds"]}
+            )
+    logger.info(
+        "student distilled",
+        extra={
+            "model_version": version,
+            "val_accuracy": round(report.accuracy, 4),
+            "teacher_val_accuracy": round(teacher_val_accuracy, 4),
+            "seconds": metadata["training_seconds"],
+        },
+    )
+    return path

@@ -1,0 +1,304 @@
+"""mlops.distill, mlops.teacher and mlops.seeds: tiny BERTs distilled for real on a slice
+of BANKING77 (two 1-epoch members make the teacher; no mocks)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModel
+
+from classifier import artifact
+from classifier.transformer import PooledClassifier, batched_logits, tokenize
+from mlops import data, teacher
+from mlops.config import ConfigError, apply_overrides, load_config
+from mlops.distill import distill, kd_loss, load_student, select_layers
+from mlops.export import export_onnx
+from mlops.seeds import aggregate, spread
+from mlops.tests.tiny_transformer import SHARED, build_tiny_base, write_small_banking77
+from mlops.training import train
+
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="no local BANKING77 folder")
+
+
+@pytest.fixture(autouse=True)
+def _no_wandb(monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    return build_tiny_base(tmp_path_factory.mktemp("tiny-bert-3"), layers=3)
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory) -> Path:
+    return write_small_banking77(tmp_path_factory.mktemp("data") / "banking77")
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tiny_base):
+    return dataclasses.replace(
+        load_config("minilm"),
+        name="tiny",
+        base_model=str(tiny_base),
+        epochs=1,
+        batch_size=16,
+        learning_rate=1e-3,
+        head_learning_rate=1e-3,
+        freeze_word_embeddings=False,
+        num_threads=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def members(tiny_config, small_data, tmp_path_factory) -> list[Path]:
+    out = tmp_path_factory.mktemp("members")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WANDB_MODE", "disabled")
+        return [
+            train(
+                dataclasses.replace(tiny_config, seed=seed, epochs=3),
+                small_data,
+                out,
+                progress=False,
+            )  # fmt: skip
+            for seed in (1, 2)
+        ]
+
+
+# --- layer selection ----------------------------------------------------------------------
+
+
+def test_select_layers_keeps_the_chosen_layers_weights_and_saves_a_smaller_model(
+    tiny_base, tmp_path
+):
+    encoder = AutoModel.from_pretrained(tiny_base)
+    original = {k: v.clone() for k, v in encoder.state_dict().items()}
+    model = PooledClassifier(encoder, 77)
+
+    select_layers(model, [0, 2])
+    model.encoder.save_pretrained(tmp_path)
+    reloaded = AutoModel.from_pretrained(tmp_path).state_dict()
+
+    assert model.encoder.config.num_hidden_layers == 2
+    for new, old in ((0, 0), (1, 2)):
+        for name, tensor in original.items():
+            prefix = f"encoder.layer.{old}."
+            if name.startswith(prefix):
+                kept = f"encoder.layer.{new}." + name.removeprefix(prefix)
+                torch.testing.assert_close(reloaded[kept], tensor)
+    assert not any(k.startswith("encoder.layer.2.") for k in reloaded)
+    torch.testing.assert_close(
+        reloaded["embeddings.word_embeddings.weight"], original["embeddings.word_embeddings.weight"]
+    )
+
+
+def test_select_layers_refuses_layers_the_encoder_lacks(tiny_base):
+    model = PooledClassifier(AutoModel.from_pretrained(tiny_base), 77)
+    with pytest.raises(ValueError, match="do not fit"):
+        select_layers(model, [0, 3])
+
+
+def test_student_layers_config_is_checked():
+    config = load_config("minilm")
+    assert config.layers() is None
+    assert apply_overrides(config, ["student_layers=0,2,4,5"]).layers() == [0, 2, 4, 5]
+    with pytest.raises(ConfigError, match="student_layers"):
+        apply_overrides(config, ["student_layers=0,x"])
+    with pytest.raises(ConfigError, match="kd_alpha"):
+        apply_overrides(config, ["kd_alpha=1.5"])
+
+
+def test_a_student_cut_from_a_trained_version_keeps_its_head(members, tiny_config, small_data):
+    source = artifact.load(members[0])
+    config = dataclasses.replace(tiny_config, base_model=str(members[0]), student_layers="0,2")
+
+    _, student = load_student(config, data.load_labels(small_data))
+
+    torch.testing.assert_close(student.head.weight, source.model.head.weight)
+    assert len(student.encoder.encoder.layer) == 2
+
+
+# --- the loss -----------------------------------------------------------------------------
+
+
+def test_kd_loss_is_zero_when_the_student_matches_the_teacher_and_ignores_masked_rows():
+    teacher_logits = torch.randn(4, 5)
+    targets = torch.tensor([0, 1, 2, 3])
+
+    matched = kd_loss(teacher_logits.clone(), teacher_logits, targets, 1.0, 2.0)
+    wrong = kd_loss(-teacher_logits, teacher_logits, targets, 1.0, 2.0)
+    masked = kd_loss(
+        torch.cat([teacher_logits[:2], -teacher_logits[2:]]), teacher_logits, targets, 1.0, 2.0,
+        kd_weight=torch.tensor([1.0, 1.0, 0.0, 0.0]),
+    )  # fmt: skip
+
+    assert matched.item() == pytest.approx(0.0, abs=1e-6)
+    assert wrong.item() > 0.1
+    assert masked.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_kd_alpha_zero_is_plain_cross_entropy():
+    logits, targets = torch.randn(6, 5), torch.tensor([0, 1, 2, 3, 4, 0])
+    loss = kd_loss(logits, torch.randn(6, 5), targets, 0.0, 3.0, label_smoothing=0.1)
+    expected = torch.nn.functional.cross_entropy(logits, targets, label_smoothing=0.1)
+    torch.testing.assert_close(loss, expected)
+
+
+# --- the teacher and its cache ------------------------------------------------------------
+
+
+def test_the_teacher_is_the_members_mean_calibrated_probability(members, small_data, tmp_path):
+    out = teacher.ensemble(members, small_data, tmp_path)
+
+    val_texts, _ = data.load_split(small_data, "validation")
+    probs = [artifact.load(m).predict_proba(val_texts) for m in members]
+    np.testing.assert_allclose(np.exp(out.validation), np.mean(probs, axis=0), atol=1e-5)
+    assert out.train.shape == (len(data.load_split(small_data, "train")[0]), 77)
+
+
+def test_teacher_outputs_are_cached_and_a_changed_manifest_invalidates_them(
+    members, small_data, tmp_path
+):
+    cache = tmp_path / "cache"
+    first = teacher.ensemble(members, small_data, cache)
+    second = teacher.ensemble(members, small_data, cache, extra_texts=["where is my card"])
+    refreshed = teacher.ensemble(members, small_data, cache, refresh=True)
+    other_split = write_small_banking77(tmp_path / "other" / "banking77", train_per_label=5)
+    other = teacher.ensemble(members, other_split, cache)
+
+    assert first.cache_hits == 0
+    assert second.cache_hits == 4  # 2 members x (train, validation)
+    np.testing.assert_array_equal(first.train, second.train)
+    assert second.extra.shape == (1, 77)
+    assert refreshed.cache_hits == 0
+    assert other.cache_hits == 0
+    assert other.train.shape[0] == len(data.load_split(other_split, "train")[0])
+
+
+def test_a_retrained_member_is_a_new_cache_key(members):
+    assert teacher.member_key(members[0]) != teacher.member_key(members[1])
+
+
+# --- distillation end to end ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def student(members, tiny_config, small_data, tmp_path_factory) -> Path:
+    config = dataclasses.replace(
+        tiny_config, name="tiny-student", student_layers="0,2", epochs=8, kd_alpha=1.0,
+        linear_probe=False,
+    )  # fmt: skip
+    extra = [("my card still has not arrived after two weeks", "card_arrival")]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WANDB_MODE", "disabled")
+        return distill(
+            config, members, small_data, tmp_path_factory.mktemp("students"), extra,
+            progress=False, cache_dir=tmp_path_factory.mktemp("cache"),
+        )  # fmt: skip
+
+
+def _kl_to_teacher(model, tokenizer, texts, teacher_logp) -> float:
+    logits = batched_logits(model, tokenize(tokenizer, texts, 64), tokenizer.pad_token_id)
+    student = torch.log_softmax(torch.from_numpy(logits), dim=1)
+    target = torch.from_numpy(teacher_logp)
+    return float((target.exp() * (target - student)).sum(dim=1).mean())
+
+
+def test_distillation_brings_the_student_closer_to_the_teacher(
+    student, members, tiny_config, small_data, tmp_path
+):
+    texts, _ = data.load_split(small_data, "train")
+    teacher_out = teacher.ensemble(members, small_data, tmp_path)
+    config = dataclasses.replace(tiny_config, student_layers="0,2")
+    tokenizer, untrained = load_student(config, data.load_labels(small_data))
+    trained = artifact.load(student)
+
+    before = _kl_to_teacher(untrained, tokenizer, texts, teacher_out.train)
+    after = _kl_to_teacher(trained.model, trained.tokenizer, texts, teacher_out.train)
+
+    assert after < 0.7 * before
+
+
+def test_a_student_is_an_ordinary_version_that_exports_to_int8(
+    student, members, small_data, tmp_path
+):
+    model = artifact.load(student, expected_labels=data.load_labels(small_data))
+    meta = model.metadata
+
+    assert model.kind == "transformer"
+    assert model.model.encoder.config.num_hidden_layers == 2
+    assert meta["distillation"]["layers"] == [0, 2]
+    assert meta["distillation"]["teacher"]["members"] == [m.name for m in members]
+    assert meta["training_examples"] == len(data.load_split(small_data, "train")[0]) + 1
+    assert meta["threshold_rule"] and meta["temperature"] > 0
+
+    exported = export_onnx(student, tmp_path, quantize=True, data_dir=small_data)
+
+    onnx = artifact.load(exported, expected_labels=data.load_labels(small_data))
+    assert onnx.kind == "onnx"
+    assert onnx.metadata["exported_from"]["version"] == model.version
+
+
+# --- seeds ----------------------------------------------------------------------------------
+
+
+def test_spread_is_the_mean_and_sample_standard_deviation():
+    s = spread([0.94, 0.95, 0.96])
+    assert s.mean == pytest.approx(0.95)
+    assert s.sd == pytest.approx(0.01)
+    assert s.n == 3
+    assert s.format() == "95.00 ± 1.00 (n=3)"
+    assert spread([0.9]).sd == 0.0
+    with pytest.raises(ValueError):
+        spread([])
+
+
+def test_aggregate_skips_runs_without_a_metric():
+    spreads = aggregate([{"accuracy": 0.9, "ece": None}, {"accuracy": 0.8, "ece": 0.02}])
+    assert spreads["accuracy"].mean == pytest.approx(0.85)
+    assert spreads["ece"].n == 1
+
+
+# --- through the commands -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_train_model_with_a_teacher_registers_a_student_that_exports_and_promotes(
+    members, tiny_base, small_data, settings, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from mlops import registry
+
+    def run(*args, **options) -> str:
+        out = StringIO()
+        call_command(*args, stdout=out, stderr=StringIO(), verbosity=0, **options)
+        return out.getvalue()
+
+    settings.CLEANINBOX_TEACHER_CACHE_DIR = tmp_path / "cache"
+    registry.register(members[0])  # a teacher member by registered name, one by folder
+    out = run(
+        "train_model", "--config", "minilm-l3-distilled", "--set", f"base_model={tiny_base}",
+        "--set", "name=tiny-l2", "--set", "student_layers=0,2", "--set", "epochs=1",
+        "--set", "wandb=false", "--set", "num_threads=1", "--set", "max_length=32",
+        "--teacher", members[0].name, "--teacher", str(members[1]), data_dir=small_data,
+    )  # fmt: skip
+    student = registry.get(out.split("Trained ")[1].split()[0])
+    meta = student.metadata
+
+    assert meta["distillation"]["teacher"]["members"] == [m.name for m in members]
+    assert meta["distillation"]["encoder_layers"] == 2
+    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 4  # 2 members x 2 splits
+
+    out = run("export_model", student.version, quantize=True, data_dir=small_data)
+    assert out.startswith(f"Exported {student.version}-onnx-int8")
+    out = run("promote_model", f"{student.version}-onnx-int8")
+    assert out.startswith(f"Promoted {student.version}-onnx-int8 (onnx)")
+    assert registry.active().metadata["distillation"]["layers"] == [0, 2]
