@@ -105,7 +105,8 @@ def test_extra_examples_that_repeat_a_test_query_are_dropped(trained, small_data
 
 def test_the_same_seed_gives_the_same_model(trained, tiny_config, small_data, test_texts, tmp_path):
     extra = [("my card is still not here after ten days", "card_arrival")]
-    again = train(tiny_config, small_data, tmp_path, extra, progress=False)
+    # Into the same directory: a second run (even within the same second) is a new version.
+    again = train(tiny_config, small_data, Path(trained).parent, extra, progress=False)
 
     first = artifact.load(trained).predict_proba(test_texts)
     second = artifact.load(again).predict_proba(test_texts)
