@@ -153,6 +153,14 @@ def live_accuracy() -> Iterator[Metric]:
     yield from (classified, reviewed, agreed, ratio, share)
 
 
+def last_rollback() -> Iterator[Metric]:
+    from mlops.models import ModelEvent
+
+    event = ModelEvent.objects.filter(kind=ModelEvent.Kind.ROLLED_BACK).first()
+    when = event.created_at.timestamp() if event else 0.0
+    yield _set(_family("cleaninbox_model_last_rollback_timestamp_seconds"), when)
+
+
 SOURCES = (
     emails_by_status,
     review_share,
@@ -160,10 +168,13 @@ SOURCES = (
     model_in_production,
     sweep_last_run,
     live_accuracy,
+    last_rollback,
 )
 
 # The sources that read PostgreSQL; after one of them fails, the scrape skips the others.
-DATABASE_SOURCES = frozenset({emails_by_status, review_share, model_in_production, live_accuracy})
+DATABASE_SOURCES = frozenset(
+    {emails_by_status, review_share, model_in_production, live_accuracy, last_rollback}
+)
 
 
 class InboxCollector(Collector):
