@@ -106,4 +106,3 @@ def _dropped(dropped: dict[str, int]) -> str:
     parts = [f"{n} {key.replace('dropped_', '').replace('_', ' ')}" for key, n in dropped.items()
              if key.startswith("dropped") and n]  # fmt: skip
     return ", ".join(parts) or "none"
-

@@ -35,7 +35,10 @@ logger = logging.getLogger(__name__)
 
 # The routing rule's reasons for sending an email to an agent (classifier.routing).
 REVIEW_REASONS = (
-    reasons.NOT_ENGLISH, reasons.NOTHING_TO_CLASSIFY, reasons.OUT_OF_SCOPE, reasons.LOW_CONFIDENCE,
+    reasons.NOT_ENGLISH,
+    reasons.NOTHING_TO_CLASSIFY,
+    reasons.OUT_OF_SCOPE,
+    reasons.LOW_CONFIDENCE,
 )
 
 

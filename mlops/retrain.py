@@ -116,7 +116,7 @@ def run(
         if force:
             decision = Decision(True, ["forced", *decision.reasons], decision.facts)
         if not decision.due:
-            logger.info("no retrain due", extra={"reasons": decision.reasons})
+            logger.info("no retrain due: %s (%s)", "; ".join(decision.reasons), decision.facts)
             return decision, None
         row = RetrainRun.objects.create(
             trigger=trigger, reasons=decision.reasons, host=f"{socket.gethostname()}:{os.getpid()}",
@@ -192,8 +192,14 @@ def _cycle(row: RetrainRun, progress: bool, overrides: list[str]) -> None:
     with _step(row, "evaluate"):
         lifecycle.evaluate_version(trained.version, data_dir, progress=progress)
     with _step(row, "export"):
-        candidate, reason = serving.export_variants(registry.get(trained.version), model_dir, data_dir)
-        picked = None if candidate is None else ("int8" if candidate.version.endswith("-int8") else "fp32")
+        candidate, reason = serving.export_variants(
+            registry.get(trained.version), model_dir, data_dir
+        )
+        picked = (
+            None
+            if candidate is None
+            else ("int8" if candidate.version.endswith("-int8") else "fp32")
+        )
         if candidate is None:  # still registered and shadowed, refused by the parity gate
             candidate = registry.get(f"{trained.version}-onnx-int8")
         lineage.attach(registry.local_path(candidate), block, exported_from=trained.version)

@@ -111,9 +111,7 @@ def _unanswered(state: CandidateState):
         email=OuterRef("pk"), model_version=state.version.version
     )
     return (
-        Email.objects.filter(
-            status__in=ANSWERED, classified_at__gte=state.shadow_started_at
-        )
+        Email.objects.filter(status__in=ANSWERED, classified_at__gte=state.shadow_started_at)
         .exclude(predicted_intent="")
         .filter(~Exists(answered))
         .only("pk", "subject", "body_text", "model_input", "model_version", "predicted_intent")
