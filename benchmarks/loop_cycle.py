@@ -111,6 +111,25 @@ class Mail(threading.Thread):
         connection.close()
 
 
+class Load(threading.Thread):
+    """The machine's 1-minute load average every 10 s (two cores: above 2 is contention)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float]] = []
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self.stopped.wait(10):
+            self.samples.append((round(time.monotonic() - start), os.getloadavg()[0]))
+
+    def summary(self) -> dict:
+        values = [v for _, v in self.samples] or [0.0]
+        return {"mean": round(float(np.mean(values)), 2), "max": round(max(values), 2),
+                "samples": self.samples}  # fmt: skip
+
+
 def latency(prefix: str) -> dict:
     rows = Email.objects.filter(message_id__startswith=f"<{prefix}-", classified_at__isnull=False)
     seconds = np.array([(c - i).total_seconds() for i, c in rows.values_list("ingested_at", "classified_at")])  # fmt: skip
@@ -124,7 +143,7 @@ def latency(prefix: str) -> dict:
     }
 
 
-def correct(prefix: str, pairs: list[tuple[str, str]], agent) -> list[Email]:
+def correct(prefix: str, pairs: list[tuple[str, str]], agent, label: bool = True) -> list[Email]:
     """Store these queries as emails, wait until classified, then correct them to their labels."""
     results = services.ingest_many([
         services.IncomingEmail(message_id=f"<{prefix}-{i}@agents.example>",
@@ -169,8 +188,14 @@ def main() -> None:
 
     procs = workers(log_dir)
     mail = Mail(test_texts, args.rate)
+    load = Load()
     summary: dict = {"rate": args.rate}
     try:
+        load.start()
+        warm = correct(
+            "warmup", [(test_texts[0], "")], agent, label=False
+        )  # the classify worker is up and loaded
+        summary["warmup_email"] = warm[0].pk
         mail.start()
         time.sleep(args.baseline)
         mail.phase = "corrections"  # a burst of 250 emails to classify, then the agents' work
@@ -208,6 +233,8 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:
             proc.wait(timeout=60)
+    load.stopped.set()
+    summary["load_average"] = load.summary()
     summary["latency"] = {
         phase: latency(phase) for phase in ("baseline", "corrections", "retrain", "after")
     }
