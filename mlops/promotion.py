@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from scipy.stats import binomtest
 
+from classifier import artifact
 from cleaninbox import metrics
 from inbox import reasons
 from inbox.models import Email
@@ -62,7 +63,12 @@ def check(state: CandidateState) -> CandidateState:
     version = state.version.version
     if verdict == CandidateState.Verdict.PROMOTED:
         previous = registry.active()
-        registry.promote(version)
+        try:
+            registry.promote(version)
+        except artifact.UnusableModel as exc:  # its files broke since it was measured
+            verdict, reason = CandidateState.Verdict.REFUSED, f"its files do not load: {exc}"
+            state.reason = reason
+    if verdict == CandidateState.Verdict.PROMOTED:
         ModelEvent.objects.create(
             kind=ModelEvent.Kind.PROMOTED, version=version,
             previous=previous.version if previous else "", reason=reason,
