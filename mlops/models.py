@@ -173,6 +173,13 @@ class RetrainRun(models.Model):
     def __str__(self) -> str:
         return f"retrain {self.pk} ({self.status})"
 
+    STEPS = ("data", "train", "evaluate", "export", "gates", "publish")
+
+    @property
+    def ordered_steps(self) -> list[tuple[str, float]]:
+        """(step, seconds) in the order they run (jsonb does not keep key order)."""
+        return [(name, self.steps[name]) for name in self.STEPS if name in self.steps]
+
 
 class CandidateState(models.Model):
     """A candidate's place in the loop: shadowing, its gate results, the verdict.

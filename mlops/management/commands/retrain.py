@@ -41,7 +41,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Not retrained: {'; '.join(decision.reasons)}")
             return
         state = run.candidates.select_related("version").first()
-        steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run.steps.items())
+        steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run.ordered_steps)
         self.stdout.write(self.style.SUCCESS(
             f"Candidate {run.candidate_version} from {run.n_corrections} correction(s) "
             f"({'; '.join(run.reasons)}); steps: {steps}"
