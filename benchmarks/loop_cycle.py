@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://…/scratch CELERY_BROKER_URL=redis://…/N REDIS_URL=redis://…/M \\
     CLEANINBOX_MODEL_DIR=var/loop/models CLEANINBOX_DATA_DIR=var/data/banking77 \\
     .venv/bin/python benchmarks/loop_cycle.py --production PATH/minilm-…-onnx-int8 \\
-        [--corrections 250] [--rate 2] [--baseline 90] [--shadow 120] [--out FILE]
+        [--corrections 250] [--rate 2] [--baseline 90] [--shadow 120] [--training-nice 15]
+        [--out FILE]
 
 Against a scratch database (migrated here) it: copies and promotes the production version;
 starts a classify worker, a maintenance worker, a training worker under ``nice -n 15`` and
@@ -48,7 +49,7 @@ from mlops import data, registry  # noqa: E402
 from mlops.models import CandidateState, ModelEvent, RetrainRun, ShadowPrediction  # noqa: E402
 
 
-def workers(log_dir: Path) -> list[subprocess.Popen]:
+def workers(log_dir: Path, training_nice: int) -> list[subprocess.Popen]:
     celery = [sys.executable, "-m", "celery", "-A", "cleaninbox"]
     common = ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--concurrency=1"]
     env = {
@@ -168,6 +169,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--baseline", type=int, default=90)
     parser.add_argument("--shadow", type=int, default=120)
+    parser.add_argument("--training-nice", type=int, default=15,
+                        help="nice level of the training worker (Procfile.dev: 15)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "var/loop/cycle.json")
     args = parser.parse_args()
     log_dir = args.out.parent / "logs"
@@ -186,10 +189,10 @@ def main() -> None:
     pairs = random.Random(0).sample(list(zip(texts, labels, strict=True)), args.corrections + args.shadow)  # fmt: skip
     test_texts, _ = data.load_split(data_dir, "validation")  # live mail the model never trained on
 
-    procs = workers(log_dir)
+    procs = workers(log_dir, args.training_nice)
     mail = Mail(test_texts, args.rate)
     load = Load()
-    summary: dict = {"rate": args.rate}
+    summary: dict = {"rate": args.rate, "training_nice": args.training_nice}
     try:
         load.start()
         warm = correct(
