@@ -155,10 +155,9 @@ def correct(prefix: str, pairs: list[tuple[str, str]], agent, label: bool = True
     waiting = Email.objects.filter(pk__in=ids, classified_at__isnull=True)
     while waiting.exists():
         time.sleep(1)
-    for email, (_, label) in zip(
-        Email.objects.filter(pk__in=ids).order_by("pk"), pairs, strict=True
-    ):
-        services.record_correction(email, label, agent, via="ui")
+    emails = Email.objects.filter(pk__in=ids).order_by("pk")
+    for email, (_, intent) in zip(emails, pairs, strict=True) if label else ():
+        services.record_correction(email, intent, agent, via="ui")
     return list(Email.objects.filter(pk__in=ids))
 
 
@@ -231,7 +230,8 @@ def main() -> None:
         time.sleep(10)
     finally:
         mail.stopped.set()
-        mail.join(timeout=10)
+        if mail.is_alive():
+            mail.join(timeout=10)
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs:
