@@ -268,3 +268,30 @@ EXPLANATION_FLAGS = Counter(
     "Explanations agents flagged as misleading, by model version.",
     ["model_version"],
 )
+# --- the closed loop (issue 13: mlops.retrain, mlops.shadow, mlops.promotion) ------------
+RETRAIN_RUNS = Counter(
+    "cleaninbox_retrain_runs_total",
+    "Retraining cycles finished, by outcome.",
+    ["outcome"],  # succeeded|failed
+)
+GATE_DECISIONS = Counter(
+    "cleaninbox_model_gate_decisions_total",
+    "Candidates decided by the promotion gates.",
+    ["verdict"],  # promoted|refused
+)
+SHADOW_PREDICTIONS = Counter(
+    "cleaninbox_shadow_predictions_total",
+    "Live emails answered by the candidate in shadow.",
+    ["model_version"],
+)
+MODEL_ROLLBACKS = Counter(
+    "cleaninbox_model_rollbacks_total",
+    "Automatic rollbacks of a newly promoted version that degraded live.",
+    ["model_version"],  # the version taken out of production
+)
+# Read at scrape time from the loop's event log (mlops.models.ModelEvent), so a worker
+# restart cannot lose it: the CleaninboxModelRolledBack alert fires for hours after one.
+SCRAPE_TIME["cleaninbox_model_last_rollback_timestamp_seconds"] = (
+    "When the loop last rolled a degrading version back (0: never).",
+    (),
+)

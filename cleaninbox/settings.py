@@ -467,3 +467,50 @@ CLEANINBOX_EXPLAIN_INDEX_DIR = Path(
 CLEANINBOX_TEACHER_CACHE_DIR = Path(
     envstr("CLEANINBOX_TEACHER_CACHE_DIR", str(BASE_DIR / "var" / "teacher-cache"))
 )
+# The closed loop (issue 13; README "The loop closes by itself"). Retraining policy: the beat
+# job asks every CLEANINBOX_RETRAIN_INTERVAL seconds (0: never; `manage.py retrain` still
+# works) and retrains when at least _MIN_CORRECTIONS corrections arrived since the version in
+# production was trained, when drift raised an alarm since then, or when it is older than
+# _MAX_AGE_DAYS (0: no age limit). _CONFIG is the recipe (an experiment name or YAML path)
+# and _OVERRIDES its KEY=VALUE changes (comma-separated).
+CLEANINBOX_RETRAIN_INTERVAL = envint("CLEANINBOX_RETRAIN_INTERVAL", 3600)
+CLEANINBOX_RETRAIN_MIN_CORRECTIONS = envint("CLEANINBOX_RETRAIN_MIN_CORRECTIONS", 200)
+CLEANINBOX_RETRAIN_ON_DRIFT = envbool("CLEANINBOX_RETRAIN_ON_DRIFT", True)
+CLEANINBOX_RETRAIN_MAX_AGE_DAYS = envint("CLEANINBOX_RETRAIN_MAX_AGE_DAYS", 30)
+CLEANINBOX_RETRAIN_CONFIG = envstr("CLEANINBOX_RETRAIN_CONFIG", "minilm")
+CLEANINBOX_RETRAIN_OVERRIDES = envlist("CLEANINBOX_RETRAIN_OVERRIDES", "")
+# Gates (mlops/gates.py, every one shown on the Models page). McNemar's one-sided p-value
+# under which the candidate counts as worse on test; the largest fall of one intent's
+# recall on test; the slack over the promised auto-routing error on test; the corrected
+# live emails the candidate must have answered in shadow, and how far below production's
+# accuracy on them it may be (0: not lower); the longest a candidate waits for them.
+CLEANINBOX_GATE_MCNEMAR_ALPHA = envfloat("CLEANINBOX_GATE_MCNEMAR_ALPHA", 0.05)
+CLEANINBOX_GATE_MAX_INTENT_DROP = envfloat("CLEANINBOX_GATE_MAX_INTENT_DROP", 0.15)
+CLEANINBOX_GATE_ROUTING_SLACK = envfloat("CLEANINBOX_GATE_ROUTING_SLACK", 0.005)
+CLEANINBOX_GATE_MIN_SHADOW = envint("CLEANINBOX_GATE_MIN_SHADOW", 100)
+CLEANINBOX_GATE_SHADOW_TOLERANCE = envfloat("CLEANINBOX_GATE_SHADOW_TOLERANCE", 0.0)
+CLEANINBOX_GATE_SHADOW_MAX_DAYS = envint("CLEANINBOX_GATE_SHADOW_MAX_DAYS", 14)
+# Rollback: within _WINDOW_HOURS of an automatic promotion, once _MIN_REVIEWED of the new
+# version's emails were reviewed, it is rolled back when its live accuracy's upper 95%
+# bound falls under _MIN_ACCURACY, or its needs-review share (of at least _MIN_REVIEWED
+# classified emails) goes over _MAX_REVIEW_RATE.
+CLEANINBOX_ROLLBACK_WINDOW_HOURS = envint("CLEANINBOX_ROLLBACK_WINDOW_HOURS", 72)
+CLEANINBOX_ROLLBACK_MIN_REVIEWED = envint("CLEANINBOX_ROLLBACK_MIN_REVIEWED", 50)
+CLEANINBOX_ROLLBACK_MIN_ACCURACY = envfloat("CLEANINBOX_ROLLBACK_MIN_ACCURACY", 0.85)
+CLEANINBOX_ROLLBACK_MAX_REVIEW_RATE = envfloat("CLEANINBOX_ROLLBACK_MAX_REVIEW_RATE", 0.5)
+# How often the maintenance queue checks candidates' gates and the new version's live figures.
+CLEANINBOX_LOOP_CHECK_INTERVAL = envint("CLEANINBOX_LOOP_CHECK_INTERVAL", 300)
+CLEANINBOX_SHADOW_BATCH = envint("CLEANINBOX_SHADOW_BATCH", 256)
+if CLEANINBOX_RETRAIN_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["retrain-if-due"] = {
+        "task": "mlops.tasks.retrain_if_due",
+        "schedule": CLEANINBOX_RETRAIN_INTERVAL,
+        # One asked while a retrain runs is answered by that run: do not pile them up.
+        "options": {"queue": "training", "expires": CLEANINBOX_RETRAIN_INTERVAL},
+    }
+if CLEANINBOX_LOOP_CHECK_INTERVAL > 0:
+    CELERY_BEAT_SCHEDULE["check-model-loop"] = {
+        "task": "mlops.tasks.check_model_loop",
+        "schedule": CLEANINBOX_LOOP_CHECK_INTERVAL,
+        "options": {"queue": "maintenance", "expires": CLEANINBOX_LOOP_CHECK_INTERVAL},
+    }

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("drift/", include("mlops.urls")),
+    path("models/", include("mlops.loop_urls")),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("metrics", monitoring.metrics_view, name="metrics"),
     path("healthz", monitoring.healthz, name="healthz"),

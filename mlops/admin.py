@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
 
-from mlops import lifecycle
-from mlops.models import ModelVersion
+from mlops import lifecycle, lineage
+from mlops.models import ModelEvent, ModelVersion, RetrainRun
 
 
 def _pct(value: float | None) -> str:
@@ -24,8 +25,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
     actions = ["promote_to_production", "roll_back"]
     readonly_fields = [
         "version", "kind", "base_model", "stage", "local_path", "remote_uri", "threshold",
-        "validation_metrics", "test_metrics", "metadata", "created_at", "promoted_at",
+        "lineage", "gate_results", "validation_metrics", "test_metrics", "metadata",
+        "created_at", "promoted_at",
     ]  # fmt: skip
+
+    @admin.display(description="lineage")
+    def lineage(self, obj: ModelVersion) -> str:
+        return format_html_join("\n", "<div><b>{}</b>: {}</div>", lineage.describe(obj))
+
+    @admin.display(description="gates")
+    def gate_results(self, obj: ModelVersion) -> str:
+        state = getattr(obj, "loop_state", None)
+        if state is None or not state.gates:
+            return "—"
+        marks = {True: "pass", False: "FAIL", None: "waiting"}
+        return format_html_join(
+            "\n", "<div>[{}] {}: {} (limit {})</div>",
+            ((marks[g["passed"]], g["title"], g["value"], g["limit"]) for g in state.gates),
+        )  # fmt: skip
 
     @admin.display(description="val acc")
     def val_accuracy(self, obj: ModelVersion) -> str:
@@ -77,3 +94,32 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, f"Not rolled back: {exc}", messages.ERROR)
             return
         self.message_user(request, f"Rolled back: {row.version} serves again.", messages.SUCCESS)
+
+
+@admin.register(RetrainRun)
+class RetrainRunAdmin(admin.ModelAdmin):
+    """Retraining cycles, read-only: why each ran, its steps' times, what it produced."""
+
+    list_display = ["id", "created_at", "trigger", "status", "candidate_version", "n_corrections"]
+    list_filter = ["status", "trigger"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ModelEvent)
+class ModelEventAdmin(admin.ModelAdmin):
+    """Promotions, refusals and rollbacks made by the loop, read-only."""
+
+    list_display = ["created_at", "kind", "version", "previous", "reason"]
+    list_filter = ["kind"]
+    search_fields = ["version", "previous"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -357,8 +357,18 @@ def _holds_intact(path: Path, version: str) -> bool:
 # --- corrections -------------------------------------------------------------------------
 
 
-def corrections_for_training() -> list[tuple[str, str]]:
-    """(text, intent) for every corrected email, the latest correction winning.
+@dataclass(frozen=True)
+class CorrectedExample:
+    """One corrected email as training data: its latest correction's label, PII masked."""
+
+    email_id: int
+    correction_id: int
+    text: str
+    label: str
+
+
+def corrected_examples() -> list[CorrectedExample]:
+    """Every corrected email, the latest correction winning, with the ids that trace it.
 
     Texts are what the classifier saw, with card numbers and IBANs masked: the pairs end
     up in training data, artifacts and experiment logs.
@@ -366,12 +376,20 @@ def corrections_for_training() -> list[tuple[str, str]]:
     latest = Correction.objects.filter(email=OuterRef("pk")).order_by("-created_at", "-id")
     rows = (
         Email.objects.filter(Exists(Correction.objects.filter(email=OuterRef("pk"))))
-        .annotate(label=Subquery(latest.values("new_intent")[:1]))
+        .annotate(
+            label=Subquery(latest.values("new_intent")[:1]),
+            correction_id=Subquery(latest.values("id")[:1]),
+        )
         .order_by("pk")
     )
-    pairs = []
+    examples = []
     for email in rows.iterator():
         text = mask_pii(email.classifier_text).strip()
         if text and intents.is_intent(email.label):
-            pairs.append((text, email.label))
-    return pairs
+            examples.append(CorrectedExample(email.pk, email.correction_id, text, email.label))
+    return examples
+
+
+def corrections_for_training() -> list[tuple[str, str]]:
+    """(text, intent) for every corrected email, the latest correction winning (PII masked)."""
+    return [(example.text, example.label) for example in corrected_examples()]

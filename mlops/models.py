@@ -123,3 +123,138 @@ class DriftCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.verdict}"
+
+
+# --- the closed loop (issue 13): retraining runs, shadow answers, gates, events ----------
+
+
+class RetrainRun(models.Model):
+    """One pass of the retraining policy: why it ran, each step's time, what it produced.
+
+    The row is also the lock's record: at most one run is ``running`` (a partial unique
+    index), and the run holds a PostgreSQL advisory lock for its whole life. A worker that
+    dies releases the advisory lock with its connection; the next run finds the row still
+    ``running`` without a holder and marks it ``abandoned`` (see mlops.retrain).
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Candidate registered"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (worker died)"
+
+    class Trigger(models.TextChoices):
+        BEAT = "beat", "Scheduled"
+        COMMAND = "command", "Command"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.BEAT)
+    reasons = models.JSONField(default=list, blank=True)  # why the policy said "retrain"
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    host = models.CharField(max_length=255, blank=True)  # worker hostname and pid
+    parent_version = models.CharField(max_length=128, blank=True)  # production at the start
+    candidate_version = models.CharField(max_length=128, blank=True)  # the serving variant
+    trained_version = models.CharField(max_length=128, blank=True)  # the torch source
+    n_corrections = models.PositiveIntegerField(default=0)
+    steps = models.JSONField(default=dict, blank=True)  # step name -> seconds
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="running"),
+                name="one_running_retrain",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"retrain {self.pk} ({self.status})"
+
+    STEPS = ("data", "train", "evaluate", "export", "gates", "publish")
+
+    @property
+    def ordered_steps(self) -> list[tuple[str, float]]:
+        """(step, seconds) in the order they run (jsonb does not keep key order)."""
+        return [(name, self.steps[name]) for name in self.STEPS if name in self.steps]
+
+
+class CandidateState(models.Model):
+    """A candidate's place in the loop: shadowing, its gate results, the verdict.
+
+    Kept beside ModelVersion (one row per candidate) rather than in it, because
+    ``registry.register`` rewrites a version's row from its files.
+    """
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", "Waiting (shadow sample)"
+        PROMOTED = "promoted", "Promoted"
+        REFUSED = "refused", "Refused"
+
+    version = models.OneToOneField(
+        ModelVersion, on_delete=models.CASCADE, related_name="loop_state"
+    )
+    retrain_run = models.ForeignKey(
+        RetrainRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="candidates"
+    )
+    shadow = models.BooleanField(default=False, db_index=True)
+    shadow_started_at = models.DateTimeField(null=True, blank=True)
+    shadow_stopped_at = models.DateTimeField(null=True, blank=True)
+    # Gates measured once on the test split (mlops.gates.offline) and on each check.
+    offline = models.JSONField(default=dict, blank=True)
+    gates = models.JSONField(default=list, blank=True)  # [GateResult.as_dict(), ...]
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
+    reason = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.version.version}: {self.verdict}"
+
+
+class ShadowPrediction(models.Model):
+    """A candidate's answer for a live email, beside production's answer for it."""
+
+    email = models.ForeignKey("inbox.Email", on_delete=models.CASCADE, related_name="shadow")
+    model_version = models.CharField(max_length=128)  # the candidate
+    intent = models.CharField(max_length=64)
+    confidence = models.FloatField()
+    production_version = models.CharField(max_length=128, blank=True)
+    production_intent = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "email"], name="one_shadow_answer_per_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} on email {self.email_id}: {self.intent}"
+
+
+class ModelEvent(models.Model):
+    """What the loop did to which version and why: shown on the Models page and admin."""
+
+    class Kind(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate registered"
+        SHADOW = "shadow", "Shadow started"
+        PROMOTED = "promoted", "Promoted (all gates passed)"
+        REFUSED = "refused", "Refused by a gate"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+        RETRAIN_FAILED = "retrain_failed", "Retraining failed"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    version = models.CharField(max_length=128)
+    previous = models.CharField(max_length=128, blank=True)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.version}"

@@ -65,25 +65,35 @@ def _pct(value: float | None) -> str:
 def serve_fastest(version: str | None, model_dir: Path, data_dir: Path) -> ServingChoice:
     """Export ``version`` (default: the active one) to ONNX fp32 and int8 and promote the
     fastest export that is as good (see the module docstring)."""
-    from mlops import export, lifecycle  # torch and onnx: only when exporting
+    from mlops import lifecycle
 
     source = registry.get(version) if version else registry.active()
     if source is None:
         return ServingChoice("", None, "no active model version")
     if source.kind != "transformer":
         return ServingChoice(source.version, None, f"{source.version} is a {source.kind} model; only transformers export")  # fmt: skip
+    row, reason = export_variants(source, model_dir, data_dir)
+    if row is None:
+        return ServingChoice(source.version, None, reason)
+    lifecycle.promote(row.version)
+    logger.info("ONNX export serves", extra={"model_version": row.version, "reason": reason})
+    return ServingChoice(source.version, row.version, reason)
+
+
+def export_variants(
+    source: ModelVersion, model_dir: Path, data_dir: Path
+) -> tuple[ModelVersion | None, str]:
+    """Export a transformer version to ONNX fp32 and int8 (or reuse the exports) and pick
+    the one that would serve; returns (its row or None, why). Promotes nothing."""
+    from mlops import export  # torch and onnx: only when exporting
+
     rows = {}
     for quantize in (False, True):
         rows[quantize] = _exported(source, quantize, model_dir, data_dir, export)
     picked, reason = choose(
         source.metadata, rows[False].metadata, rows[True].metadata, source.validation_accuracy
     )
-    if picked is None:
-        return ServingChoice(source.version, None, reason)
-    row = rows[picked == "int8"]
-    lifecycle.promote(row.version)
-    logger.info("ONNX export serves", extra={"model_version": row.version, "reason": reason})
-    return ServingChoice(source.version, row.version, reason)
+    return (None if picked is None else rows[picked == "int8"]), reason
 
 
 def _exported(source: ModelVersion, quantize: bool, model_dir: Path, data_dir: Path, export) -> ModelVersion:  # fmt: skip

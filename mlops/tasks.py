@@ -55,3 +55,48 @@ def build_explanation_index(version: str) -> str | None:
         return None
     explain_index.logger.info("explanation index built", extra={"model_version": version})
     return str(path)
+
+
+# --- the closed loop (mlops.retrain, mlops.shadow, mlops.promotion) ----------------------
+
+
+# A cycle with the default recipe takes ~10-15 min on two cores (README); the global task
+# limit (5 min) would kill it.
+RETRAIN_SOFT_TIME_LIMIT = 2 * 3600
+RETRAIN_TIME_LIMIT = RETRAIN_SOFT_TIME_LIMIT + 120
+
+
+@shared_task(
+    ignore_result=True, soft_time_limit=RETRAIN_SOFT_TIME_LIMIT, time_limit=RETRAIN_TIME_LIMIT
+)
+def retrain_if_due() -> str | None:
+    """Beat, queue "training": one retraining cycle if the policy calls for it; returns the
+    candidate's version. Not retried: the next beat tick asks the policy again, which also
+    covers a worker that died mid-cycle (its run is then marked abandoned)."""
+    from mlops import retrain
+
+    try:
+        decision, run = retrain.run(trigger="beat")
+    except retrain.Busy:
+        retrain.logger.info("retrain already running; this tick is skipped")
+        return None
+    return run.candidate_version if run else None
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)
+def shadow_pending() -> int:
+    """Queue "maintenance": the candidate in shadow answers what production classified."""
+    from mlops import shadow
+
+    return shadow.predict_pending()
+
+
+@shared_task(ignore_result=True, soft_time_limit=540, time_limit=600)
+def check_model_loop() -> None:
+    """Beat, queue "maintenance": catch up the shadow, check candidates' gates (promote or
+    refuse), and roll back a newly promoted version that degrades live."""
+    from mlops import promotion, shadow
+
+    shadow.predict_pending()
+    promotion.check_candidates()
+    promotion.watch_production()

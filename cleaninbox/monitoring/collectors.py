@@ -213,6 +213,14 @@ def outbox() -> Iterator[Metric]:
     yield _set(_family("cleaninbox_outbox_oldest_pending_age_seconds"), max(age, 0.0))
 
 
+def last_rollback() -> Iterator[Metric]:
+    from mlops.models import ModelEvent
+
+    event = ModelEvent.objects.filter(kind=ModelEvent.Kind.ROLLED_BACK).first()
+    when = event.created_at.timestamp() if event else 0.0
+    yield _set(_family("cleaninbox_model_last_rollback_timestamp_seconds"), when)
+
+
 SOURCES = (
     emails_by_status,
     outbox,
@@ -222,11 +230,12 @@ SOURCES = (
     sweep_last_run,
     live_accuracy,
     sla,
+    last_rollback,
 )
 
 # The sources that read PostgreSQL; after one of them fails, the scrape skips the others.
 DATABASE_SOURCES = frozenset(
-    {emails_by_status, outbox, review_share, model_in_production, live_accuracy, sla}
+    {emails_by_status, outbox, review_share, model_in_production, live_accuracy, sla, last_rollback}
 )
 
 

@@ -48,6 +48,10 @@ def test_list_models_prints_a_table_and_the_active_version(active_model, second)
         "acc",
         "threshold",
         "created",
+        "parent",
+        "corr",
+        "commit",
+        "gates",
     ]
     assert set(rule) == {"-", " "}
     assert [r.split()[:3] for r in rows] == [

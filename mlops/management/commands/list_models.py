@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mlops import gcs
+from mlops import gcs, lineage
 from mlops.models import ModelVersion
 
-COLUMNS = ("version", "kind", "stage", "val acc", "test acc", "threshold", "created")
+COLUMNS = ("version", "kind", "stage", "val acc", "test acc", "threshold", "created", "parent",
+           "corr", "commit", "gates")  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -15,15 +16,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--remote", action="store_true", help="Also list versions in GCS.")
+        parser.add_argument("--lineage", metavar="VERSION", help="Print one version's lineage.")
 
     def handle(self, *args, remote, **options):
+        if options.get("lineage"):
+            row = ModelVersion.objects.filter(version=options["lineage"]).first()
+            if row is None:
+                raise CommandError(f"no model version {options['lineage']!r} in the registry")
+            for label, value in lineage.describe(row):
+                self.stdout.write(f"{label:>15}: {value}")
+            return
         rows = [
             (
                 row.version, row.kind, row.stage, _pct(row.validation_accuracy),
                 _pct(row.test_accuracy), "n/a" if row.threshold is None else f"{row.threshold:.3f}",
-                f"{row.created_at:%Y-%m-%d %H:%M}",
+                f"{row.created_at:%Y-%m-%d %H:%M}", *_lineage_cells(row),
             )
-            for row in ModelVersion.objects.all()
+            for row in ModelVersion.objects.select_related("loop_state")
         ]  # fmt: skip
         self.stdout.write(_table(COLUMNS, rows) if rows else "No model versions registered.")
         if remote:
@@ -40,6 +49,16 @@ class Command(BaseCommand):
             self.stdout.write(_table(columns, remote_rows) if remote_rows else "Nothing published.")
         active = next((r[0] for r in rows if r[2] == ModelVersion.Stage.PRODUCTION), None)
         self.stdout.write(f"{len(rows)} version(s); active: {active or 'none'}")
+
+
+def _lineage_cells(row: ModelVersion) -> tuple[str, str, str, str]:
+    """parent (or export source), corrections used, git commit, gate verdict."""
+    block = lineage.of(row)
+    parent = block.get("parent_version") or block.get("exported_from") or "-"
+    count = (block.get("corrections") or {}).get("count")
+    state = getattr(row, "loop_state", None)
+    return (parent, "-" if count is None else str(count), (block.get("git_commit") or "-")[:8],
+            state.verdict if state else "-")  # fmt: skip
 
 
 def _pct(value: float | None) -> str:
