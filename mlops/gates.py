@@ -21,8 +21,13 @@ their limits, taken from the settings named here.
    shadow and since reviewed by an agent, and the candidate's accuracy on them not lower
    than production's on the same emails (minus CLEANINBOX_GATE_SHADOW_TOLERANCE). After
    CLEANINBOX_GATE_SHADOW_MAX_DAYS without that sample, the gate fails.
+6. ``routing_share`` — on test, the share the candidate would auto-route (at its own
+   threshold) is at most CLEANINBOX_GATE_MAX_COVERAGE_DROP below production's share (at
+   production's). A candidate can keep its error promise by sending far more mail to
+   agents; that is worse for the team, and the review-rate rollback only catches a
+   collapse.
 
-Gates 1–4 are measured once, on test, when the candidate is registered (``measure_offline``)
+Gates 1–4 and 6 are measured once, on test, when the candidate is registered (``measure_offline``)
 and stored with it; gate 5 is measured on every check (``evaluate``).
 """
 
@@ -49,6 +54,7 @@ GATES: dict[str, str] = {
     "no_intent_falls": "No intent's test recall falls too far",
     "routing_promise": "Auto-routing error on test within its promise",
     "serving_parity": "ONNX/int8 serving variant matches its source",
+    "routing_share": "Auto-routes about as much mail as production",
     "shadow_accuracy": "Accuracy on corrected live mail (shadow) not lower than production's",
 }
 
@@ -79,6 +85,7 @@ def limits() -> list[tuple[str, str, str]]:
         (GATES["no_intent_falls"], f"≤ {s.CLEANINBOX_GATE_MAX_INTENT_DROP:.0%} recall", "CLEANINBOX_GATE_MAX_INTENT_DROP"),
         (GATES["routing_promise"], f"≤ target + {s.CLEANINBOX_GATE_ROUTING_SLACK:.1%}", "CLEANINBOX_GATE_ROUTING_SLACK"),
         (GATES["serving_parity"], "logits ±1e-4, accuracy −0.2 points", "(mlops.export)"),
+        (GATES["routing_share"], f"≥ production's share − {s.CLEANINBOX_GATE_MAX_COVERAGE_DROP:.0%}", "CLEANINBOX_GATE_MAX_COVERAGE_DROP"),
         (GATES["shadow_accuracy"], f"≥ {s.CLEANINBOX_GATE_MIN_SHADOW} corrected emails, ≥ production − {s.CLEANINBOX_GATE_SHADOW_TOLERANCE:.1%}", "CLEANINBOX_GATE_MIN_SHADOW, _SHADOW_TOLERANCE, _SHADOW_MAX_DAYS"),
     ]  # fmt: skip
 
@@ -114,7 +121,8 @@ def measure_offline(
         "serving": serving,
     }
     if production is not None:
-        prod_pred = predict_proba(_load(production, labels), texts, progress=False).argmax(1)
+        prod_probs = predict_proba(_load(production, labels), texts, progress=False)
+        prod_pred = prod_probs.argmax(1)
         cand_right, prod_right = cand_probs.argmax(1) == y, prod_pred == y
         out |= {
             "production": production.version,
@@ -122,6 +130,7 @@ def measure_offline(
             "production_recall": _recall(prod_pred, y, labels),
             "only_production_right": int((prod_right & ~cand_right).sum()),
             "only_candidate_right": int((cand_right & ~prod_right).sum()),
+            "production_routing": _routing(production, prod_probs, y),
         }
     return out
 
@@ -162,6 +171,7 @@ def evaluate(state: CandidateState) -> list[GateResult]:
         no_intent_falls(offline),
         routing_promise(offline),
         serving_parity(offline),
+        routing_share(offline),
         shadow_accuracy(state),
     ]
 
@@ -235,6 +245,28 @@ def serving_parity(offline: dict[str, Any]) -> GateResult:
     picked = serving.get("picked")
     passed = picked is not None
     return GateResult("serving_parity", passed, picked or "none", limit, serving.get("reason", ""))
+
+
+def routing_share(offline: dict[str, Any]) -> GateResult:
+    most = settings.CLEANINBOX_GATE_MAX_COVERAGE_DROP
+    limit = f"≥ production − {most:.0%}"
+    if "production_routing" not in offline:
+        detail = (
+            "no production model to compare with"
+            if "production" not in offline
+            else "not measured (measured before this gate existed)"
+        )
+        return GateResult("routing_share", "production" not in offline, "—", limit, detail)
+    cand = (offline.get("routing") or {}).get("coverage") or 0.0
+    prod = offline["production_routing"].get("coverage") or 0.0
+    passed = bool(cand >= prod - most - 1e-12)
+    value = f"{cand:.1%} vs production {prod:.1%}"
+    detail = (
+        "routes about as much as production"
+        if passed
+        else f"auto-routes {prod - cand:.1%} less of the test split than production"
+    )
+    return GateResult("routing_share", passed, value, limit, detail)
 
 
 def shadow_accuracy(state: CandidateState) -> GateResult:

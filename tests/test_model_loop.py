@@ -29,7 +29,7 @@ from conftest import REPO, TEST_BROKER_URL
 from inbox import services
 from inbox.models import Email
 from inbox.tests.factories import email_payload
-from mlops import data, registry
+from mlops import data, gates, registry
 from mlops.config import EXPERIMENTS_DIR
 from mlops.models import CandidateState, ModelEvent, RetrainRun, ShadowPrediction
 from mlops.tests.gcs_emulator import fresh_bucket, running_emulator
@@ -157,7 +157,7 @@ def test_corrections_become_a_promoted_model_then_a_worse_one_is_refused_and_a_b
     assert wait_for(lambda: registry.active().version == candidate.version, timeout=120)
     state.refresh_from_db()
     assert state.verdict == "promoted" and not state.shadow
-    assert [g["passed"] for g in state.gates] == [True] * 5
+    assert [g["passed"] for g in state.gates] == [True] * len(gates.GATES)
     promoted = ModelEvent.objects.get(kind="promoted")
     assert (promoted.version, promoted.previous) == (candidate.version, "untrained")
 

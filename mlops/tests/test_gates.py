@@ -21,6 +21,7 @@ def offline(**changes) -> dict:
         "candidate_recall": {"card_arrival": 1.0, "card_linking": 0.8},
         "production_recall": {"card_arrival": 1.0, "card_linking": 0.8},
         "routing": {"threshold": 0.7, "routed": 150, "coverage": 0.75, "error": 0.01, "target_error": 0.02},
+        "production_routing": {"threshold": 0.7, "routed": 152, "coverage": 0.76, "error": 0.01, "target_error": 0.02},
         "serving": {"picked": "int8", "reason": "int8 is within 0.2 points"},
     }  # fmt: skip
     return base | changes
@@ -50,6 +51,19 @@ def test_routing_error_over_the_promise_refuses_and_routing_nothing_passes(setti
     assert gates.routing_promise(over).passed is False
     assert gates.routing_promise(offline(routing=offline()["routing"] | {"error": 0.024})).passed
     assert gates.routing_promise(offline(routing=offline()["routing"] | {"error": None})).passed
+
+
+def test_a_candidate_that_auto_routes_far_less_than_production_refuses(settings):
+    settings.CLEANINBOX_GATE_MAX_COVERAGE_DROP = 0.05
+    prod = offline()["routing"] | {"coverage": 0.86}
+    shy = gates.routing_share(offline(routing=offline()["routing"] | {"coverage": 0.73}, production_routing=prod))  # fmt: skip
+    assert shy.passed is False and shy.detail == "auto-routes 13.0% less of the test split than production"  # fmt: skip
+    close = gates.routing_share(offline(routing=offline()["routing"] | {"coverage": 0.82}, production_routing=prod))  # fmt: skip
+    assert close.passed is True
+    assert gates.routing_share({k: v for k, v in offline().items() if k != "production"}).passed
+    # A candidate measured before this gate existed is not waved through.
+    old = {k: v for k, v in offline().items() if k != "production_routing"}
+    assert gates.routing_share(old).passed is False
 
 
 def test_an_export_that_does_not_match_its_source_refuses():
@@ -108,5 +122,5 @@ def test_offline_measurements_of_the_same_model_pass_every_test_gate(
     assert measured["n"] == 3080
     assert measured["only_production_right"] == measured["only_candidate_right"] == 0
     assert measured["candidate_accuracy"] == measured["production_accuracy"] > 0.8
-    for gate in (gates.test_not_worse, gates.no_intent_falls, gates.routing_promise, gates.serving_parity):  # fmt: skip
+    for gate in (gates.test_not_worse, gates.no_intent_falls, gates.routing_promise, gates.serving_parity, gates.routing_share):  # fmt: skip
         assert gate(measured).passed is True, gate(measured)
