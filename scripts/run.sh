@@ -21,5 +21,8 @@ $py manage.py download_data
 $py manage.py train_baseline --promote --evaluate --if-no-active
 $py manage.py list_models || true
 echo
-echo "cleaninbox: http://127.0.0.1:${PORT:-8000}/  (API docs: /api/docs/, admin: /admin/)"
-exec .venv/bin/honcho -f Procfile.dev start
+port=${PORT:-8000}
+echo "cleaninbox: http://127.0.0.1:${port}/  (API docs: /api/docs/, admin: /admin/)"
+# honcho hands each process its own $PORT counting up from -p (5000 when not given): the web,
+# first in the Procfile, gets this one.
+exec .venv/bin/honcho -f Procfile.dev start -p "$port"
