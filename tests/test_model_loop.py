@@ -176,6 +176,10 @@ def test_corrections_become_a_promoted_model_then_a_worse_one_is_refused_and_a_b
     assert registry.active().version == candidate.version
 
     # 5. The promoted version degrades live: agents overrule it; beat rolls it back.
+    # The tiny model may also send all six to review, and a check between the classification
+    # and the corrections would then roll back on the review rate (tested on its own in
+    # mlops/tests/test_shadow_and_rollback.py): here only live accuracy may decide.
+    settings.CLEANINBOX_ROLLBACK_MAX_REVIEW_RATE = 1.0
     third = live_mail(api_client, queries[12:18], start=12)
     assert all(e.model_version == candidate.version for e in third)
     agents_label(third, [_other_than(e.predicted_intent) for e in third], staff)
