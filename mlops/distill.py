@@ -32,28 +32,23 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from classifier.artifact import METADATA_FILE, energy, read_metadata, write_artifact
+from classifier.artifact import METADATA_FILE, read_metadata
 from classifier.transformer import (
     HEAD_FILE,
     PooledClassifier,
-    TransformerClassifier,
-    batched_logits,
     load_base,
     resolve_base_model,
-    save_model,
     tokenize,
 )
 from mlops import data, teacher
 from mlops.config import ExperimentConfig
-from mlops.evaluation import evaluate, fit_temperature, softmax
-from mlops.thresholds import RULE, energy_limit
 from mlops.training import (
-    _manifest_sha256,
     _new_version,
     _tracking,
     autocast,
     clean_extra_examples,
     fine_tune,
+    finish,
     fit_linear_probe,
     seed_everything,
     torch_threads,
@@ -195,49 +190,26 @@ def distill(
         history = fine_tune(
             model, train_ids, y, val_ids, val_y, pad_id, config, run, progress, step_loss
         )
-        val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
-        temperature = fit_temperature(val_logits, val_y)
-        report = evaluate(labels, val_y, softmax(val_logits, temperature))
-        best = max(history, key=lambda r: r.val_macro_f1)
-        metadata = {
-            "version": version,
-            "kind": TransformerClassifier.kind,
-            "labels": labels,
-            "temperature": temperature,
-            "threshold": report.threshold,
-            "threshold_rule": RULE,
-            "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
-            "metrics": {"validation": report.headline()},
-            "config": config.to_dict(),
-            "base_model": config.base_model,
-            "transformer": {"pooling": config.pooling, "max_length": config.max_length},
-            "data_manifest_sha256": _manifest_sha256(data_dir),
-            "training_examples": len(texts),
-            "extra_examples": extra_stats,
-            "linear_probe": probe,
-            "best_epoch": best.epoch,
-            "history": [vars(r) for r in history],
-            "distillation": {
-                "teacher": outputs.describe(),
-                "teacher_val_accuracy": teacher_val_accuracy,
-                "teacher_cache_hits": outputs.cache_hits,
-                "layers": config.layers(),
-                "encoder_layers": model.encoder.config.num_hidden_layers,
-                "parameters": sum(p.numel() for p in model.parameters()),
-                "kd_alpha": config.kd_alpha,
-                "kd_temperature": config.kd_temperature,
-                "extra_examples_without_soft_targets": int((kd_weight == 0).sum()),
+        path, report, metadata = finish(
+            model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,
+            history, run, started,
+            {
+                "training_examples": len(texts),
+                "extra_examples": extra_stats,
+                "linear_probe": probe,
+                "distillation": {
+                    "teacher": outputs.describe(),
+                    "teacher_val_accuracy": teacher_val_accuracy,
+                    "teacher_cache_hits": outputs.cache_hits,
+                    "layers": config.layers(),
+                    "encoder_layers": model.encoder.config.num_hidden_layers,
+                    "parameters": sum(p.numel() for p in model.parameters()),
+                    "kd_alpha": config.kd_alpha,
+                    "kd_temperature": config.kd_temperature,
+                    "extra_examples_without_soft_targets": int((kd_weight == 0).sum()),
+                },
             },
-            "training_seconds": round(time.monotonic() - started, 1),
-        }
-        path = write_artifact(
-            model_dir / version, metadata, lambda tmp: save_model(model, tokenizer, tmp)
-        )
-        if run is not None:
-            run.summary.update(
-                {f"val/{k}": v for k, v in report.headline().items() if v is not None}
-                | {"temperature": temperature, "training_seconds": metadata["training_seconds"]}
-            )
+        )  # fmt: skip
     logger.info(
         "student distilled",
         extra={

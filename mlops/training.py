@@ -124,38 +124,11 @@ def train(
             logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
         history = fine_tune(model, train_ids, y, val_ids, val_y, pad_id, config, run, progress)
 
-        val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
-        temperature = fit_temperature(val_logits, val_y)
-        report = evaluate(labels, val_y, softmax(val_logits, temperature))
-        best = max(history, key=lambda r: r.val_macro_f1)
-        metadata = {
-            "version": version,
-            "kind": TransformerClassifier.kind,
-            "labels": labels,
-            "temperature": temperature,
-            "threshold": report.threshold,
-            "threshold_rule": RULE,
-            "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
-            "metrics": {"validation": report.headline()},
-            "config": config.to_dict(),
-            "base_model": config.base_model,
-            "transformer": {"pooling": config.pooling, "max_length": config.max_length},
-            "data_manifest_sha256": _manifest_sha256(data_dir),
-            "training_examples": len(texts),
-            "extra_examples": extra_stats,
-            "linear_probe": probe,
-            "best_epoch": best.epoch,
-            "history": [vars(r) for r in history],
-            "training_seconds": round(time.monotonic() - started, 1),
-        }
-        path = write_artifact(
-            model_dir / version, metadata, lambda tmp: save_model(model, tokenizer, tmp)
-        )
-        if run is not None:
-            run.summary.update(
-                {f"val/{k}": v for k, v in report.headline().items() if v is not None}
-                | {"temperature": temperature, "training_seconds": metadata["training_seconds"]}
-            )
+        path, report, metadata = finish(
+            model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,
+            history, run, started,
+            {"training_examples": len(texts), "extra_examples": extra_stats, "linear_probe": probe},
+        )  # fmt: skip
     logger.info(
         "transformer trained",
         extra={
@@ -166,6 +139,48 @@ def train(
         },
     )
     return path
+
+
+def finish(
+    model, tokenizer, config: ExperimentConfig, version: str, model_dir: Path, data_dir: Path,
+    labels: Sequence[str], val_ids, val_y: np.ndarray, history: Sequence[EpochResult], run,
+    started: float, extra_metadata: dict[str, Any],
+) -> tuple[Path, Any, dict[str, Any]]:  # fmt: skip
+    """After fine-tuning (plain or distilled): temperature scaling and evaluation on
+    validation, the metadata (``extra_metadata`` added before the time taken), the atomic
+    artifact write and the wandb summary; (path, validation report, metadata)."""
+    pad_id = tokenizer.pad_token_id
+    val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
+    temperature = fit_temperature(val_logits, val_y)
+    report = evaluate(labels, val_y, softmax(val_logits, temperature))
+    best = max(history, key=lambda r: r.val_macro_f1)
+    metadata = {
+        "version": version,
+        "kind": TransformerClassifier.kind,
+        "labels": list(labels),
+        "temperature": temperature,
+        "threshold": report.threshold,
+        "threshold_rule": RULE,
+        "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
+        "metrics": {"validation": report.headline()},
+        "config": config.to_dict(),
+        "base_model": config.base_model,
+        "transformer": {"pooling": config.pooling, "max_length": config.max_length},
+        "data_manifest_sha256": _manifest_sha256(data_dir),
+        **extra_metadata,
+        "best_epoch": best.epoch,
+        "history": [vars(r) for r in history],
+        "training_seconds": round(time.monotonic() - started, 1),
+    }
+    path = write_artifact(
+        model_dir / version, metadata, lambda tmp: save_model(model, tokenizer, tmp)
+    )
+    if run is not None:
+        run.summary.update(
+            {f"val/{k}": v for k, v in report.headline().items() if v is not None}
+            | {"temperature": temperature, "training_seconds": metadata["training_seconds"]}
+        )
+    return path, report, metadata
 
 
 def clean_extra_examples(
