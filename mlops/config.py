@@ -66,6 +66,9 @@ class ExperimentConfig:
     schedule: str = "cosine"  # cosine | linear
     label_smoothing: float = 0.1
     max_grad_norm: float = 1.0
+    # R-Drop consistency regularisation (mlops.training.rdrop_loss): weight of the KL
+    # between two dropout passes; 0 is off (one pass per step, half the cost).
+    rdrop_alpha: float = 0.0
     early_stopping_patience: int = 2
     seed: int = 42
     num_threads: int = 2
@@ -78,6 +81,12 @@ class ExperimentConfig:
     student_layers: str = ""
     kd_alpha: float = 0.9  # weight of the soft-target loss; 1 - kd_alpha on hard labels
     kd_temperature: float = 2.0  # softens teacher and student alike in the soft-target loss
+    # Perturbed copies of each training query (mlops.augment), learnt from the teacher's
+    # soft targets alone; 0 trains on the real queries only. The copies depend on
+    # kd_augment_seed, not on seed, so students of several seeds share the teacher's cached
+    # outputs on them.
+    kd_augment: int = 0
+    kd_augment_seed: int = 0
 
     def __post_init__(self) -> None:
         problems = []
@@ -85,6 +94,10 @@ class ExperimentConfig:
             problems.append(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if self.schedule not in ("cosine", "linear"):
             problems.append(f"schedule must be 'cosine' or 'linear', got {self.schedule!r}")
+        if self.rdrop_alpha < 0:
+            problems.append(f"rdrop_alpha must be 0 or more, got {self.rdrop_alpha}")
+        if self.kd_augment < 0:
+            problems.append(f"kd_augment must be 0 or more, got {self.kd_augment}")
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):
             if getattr(self, key) < 1:
                 problems.append(f"{key} must be at least 1, got {getattr(self, key)}")

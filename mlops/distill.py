@@ -40,7 +40,7 @@ from classifier.transformer import (
     resolve_base_model,
     tokenize,
 )
-from mlops import data, teacher
+from mlops import augment, data, teacher
 from mlops.config import ExperimentConfig
 from mlops.training import (
     _new_version,
@@ -94,6 +94,21 @@ def load_student(
     return tokenizer, model
 
 
+def augmented_queries(config: ExperimentConfig, texts: Sequence[str]) -> list[str]:
+    """``config.kd_augment`` perturbed copies of each text (mlops.augment), with word
+    neighbours from the word embeddings of ``config.base_model``; the same copies for every
+    student seed, and for any student of the same base vocabulary and embeddings."""
+    tokenizer, model = load_base(config.base_model, 2, config.pooling, config.dropout)
+    embeddings = model.encoder.get_input_embeddings().weight.detach().float().numpy()
+    table = augment.neighbour_table(texts, tokenizer.get_vocab(), embeddings)
+    copies, _ = augment.augment(texts, config.kd_augment, table, seed=config.kd_augment_seed)
+    logger.info(
+        "augmentation: %d perturbed copies of %d queries (%d words with neighbours)",
+        len(copies), len(texts), len(table),
+    )  # fmt: skip
+    return copies
+
+
 def kd_loss(
     student_logits: torch.Tensor,
     teacher_logp: torch.Tensor,
@@ -102,11 +117,13 @@ def kd_loss(
     temperature: float,
     label_smoothing: float = 0.0,
     kd_weight: torch.Tensor | None = None,
+    hard_weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Soft-target KL (scaled by T², Hinton et al.) mixed with hard-label cross-entropy.
 
     ``teacher_logp`` are log-probabilities (or logits); ``kd_weight`` (0/1 per row) turns
-    the soft term off for rows whose teacher should not be followed.
+    the soft term off for rows whose teacher should not be followed, ``hard_weight`` the
+    hard term for rows without a label of their own (augmented copies).
     """
     student_logits = student_logits.float()
     soft_student = torch.log_softmax(student_logits / temperature, dim=1)
@@ -115,9 +132,12 @@ def kd_loss(
     if kd_weight is None:
         kd_weight = torch.ones_like(kl)
     soft = (kl * kd_weight).sum() / kd_weight.sum().clamp(min=1.0) * temperature**2
-    hard = torch.nn.functional.cross_entropy(
-        student_logits, targets, label_smoothing=label_smoothing
+    ce = torch.nn.functional.cross_entropy(
+        student_logits, targets, label_smoothing=label_smoothing, reduction="none"
     )
+    if hard_weight is None:
+        hard_weight = torch.ones_like(ce)
+    hard = (ce * hard_weight).sum() / hard_weight.sum().clamp(min=1.0)
     return alpha * soft + (1 - alpha) * hard
 
 
@@ -145,20 +165,32 @@ def distill(
     extra, extra_stats = clean_extra_examples(extra_examples, labels, test_texts)
     index = {name: i for i, name in enumerate(labels)}
     with torch_threads(config.num_threads):
+        augmented = augmented_queries(config, texts) if config.kd_augment else []
         outputs = teacher.ensemble(
-            teacher_members, data_dir, cache_dir, [t for t, _ in extra], refresh_teacher
-        )
+            teacher_members, data_dir, cache_dir, [t for t, _ in extra], refresh_teacher,
+            augmented_texts=augmented,
+        )  # fmt: skip
     n_base = len(texts)
     texts += [text for text, _ in extra]
     y_names += [label for _, label in extra]
-    y = np.array([index[name] for name in y_names])
+    n_labelled = len(texts)
+    texts += augmented
+    # Augmented copies have no label of their own: the teacher's top intent stands in
+    # (unused, their hard-label weight is 0).
+    y = np.concatenate(
+        [[index[name] for name in y_names], outputs.augmented.argmax(axis=1)]
+    ).astype(np.int64)
     val_y = np.array([index[name] for name in val_names])
-    teacher_logp = torch.from_numpy(np.concatenate([outputs.train, outputs.extra]))
+    teacher_logp = torch.from_numpy(
+        np.concatenate([outputs.train, outputs.extra, outputs.augmented])
+    )
     # Follow the teacher everywhere except on extra examples it labels otherwise.
     kd_weight = torch.ones(len(texts))
     if extra:
-        disagrees = outputs.extra.argmax(axis=1) != y[n_base:]
-        kd_weight[n_base:][torch.from_numpy(disagrees)] = 0.0
+        disagrees = outputs.extra.argmax(axis=1) != y[n_base:n_labelled]
+        kd_weight[n_base:n_labelled][torch.from_numpy(disagrees)] = 0.0
+    hard_weight = torch.ones(len(texts))
+    hard_weight[n_labelled:] = 0.0
     teacher_val_accuracy = float((outputs.validation.argmax(axis=1) == val_y).mean())
     logger.info(
         "teacher of %d member(s): validation accuracy %.4f (%d cached split(s) reused)",
@@ -172,7 +204,7 @@ def distill(
             logits = model(input_ids, mask)
         return kd_loss(
             logits, teacher_logp[rows], targets[rows], config.kd_alpha,
-            config.kd_temperature, config.label_smoothing, kd_weight[rows],
+            config.kd_temperature, config.label_smoothing, kd_weight[rows], hard_weight[rows],
         )  # fmt: skip
 
     with torch_threads(config.num_threads), _tracking(config, version) as run:
@@ -185,7 +217,10 @@ def distill(
         val_ids = tokenize(tokenizer, val_texts, config.max_length)
         probe = {}
         if config.linear_probe:
-            probe = fit_linear_probe(model, train_ids, y, pad_id, config, progress, val_ids, val_y)
+            probe = fit_linear_probe(
+                model, train_ids[:n_labelled], y[:n_labelled], pad_id, config, progress,
+                val_ids, val_y,
+            )  # fmt: skip
             logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
         history = fine_tune(
             model, train_ids, y, val_ids, val_y, pad_id, config, run, progress, step_loss
@@ -194,7 +229,7 @@ def distill(
             model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,
             history, run, started,
             {
-                "training_examples": len(texts),
+                "training_examples": n_labelled,
                 "extra_examples": extra_stats,
                 "linear_probe": probe,
                 "distillation": {
@@ -206,6 +241,8 @@ def distill(
                     "parameters": sum(p.numel() for p in model.parameters()),
                     "kd_alpha": config.kd_alpha,
                     "kd_temperature": config.kd_temperature,
+                    "augmented_examples": len(augmented),
+                    "kd_augment_seed": config.kd_augment_seed,
                     "extra_examples_without_soft_targets": int((kd_weight == 0).sum()),
                 },
             },

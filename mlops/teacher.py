@@ -41,6 +41,7 @@ class TeacherOutputs:
     train: np.ndarray
     validation: np.ndarray
     extra: np.ndarray  # for extra texts (e.g. corrections), in the order given
+    augmented: np.ndarray  # for perturbed copies of the train split, in the order given
     cache_hits: int  # member-split pairs read from the cache rather than computed
 
     def describe(self) -> dict:
@@ -72,14 +73,28 @@ def member_logits(
     """A member's raw logits for ``split`` and whether they came from the cache."""
     manifest = data.read_manifest(data_dir)["manifest_sha256"]
     texts, _ = data.load_split(data_dir, split)
+    return texts_logits(
+        path, texts, f"{manifest[:20]}-{split}", cache_dir, refresh,
+        {"manifest_sha256": manifest, "split": split},
+    )  # fmt: skip
+
+
+def texts_logits(
+    path: Path,
+    texts: Sequence[str],
+    stem: str,
+    cache_dir: Path,
+    refresh: bool = False,
+    describe: dict | None = None,
+) -> tuple[np.ndarray, bool]:
+    """A member's raw logits for ``texts``, cached as ``stem`` under the member's key and
+    reused only when the texts are the same; and whether they came from the cache."""
     folder = Path(cache_dir) / member_key(path)
-    stem = f"{manifest[:20]}-{split}"
     npy, info_file = folder / f"{stem}.npy", folder / f"{stem}.json"
     wanted = {
         "format": CACHE_FORMAT,
         "member": str(path),
-        "manifest_sha256": manifest,
-        "split": split,
+        **(describe or {}),
         "n": len(texts),
         "texts_sha256": texts_sha256(texts),
     }
@@ -89,14 +104,16 @@ def member_logits(
             k: v for k, v in wanted.items() if k != "member"
         }:
             return np.load(npy), True
-    logits = np.asarray(artifact.load(path).logits(texts), dtype=np.float32)
+    logits = np.asarray(artifact.load(path).logits(list(texts)), dtype=np.float32)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{stem}.npy.tmp"
     with tmp.open("wb") as fh:
         np.save(fh, logits)
     tmp.replace(npy)
     info_file.write_text(json.dumps(wanted, indent=2))
-    logger.info("teacher member %s: %s logits computed and cached", path.name, split)
+    logger.info(
+        "teacher member %s: %d logits (%s) computed and cached", path.name, len(texts), stem
+    )
     return logits, False
 
 
@@ -106,9 +123,12 @@ def ensemble(
     cache_dir: Path,
     extra_texts: Sequence[str] = (),
     refresh: bool = False,
+    augmented_texts: Sequence[str] = (),
 ) -> TeacherOutputs:
-    """The members' mean calibrated probabilities on train, validation and ``extra_texts``,
-    as log-probabilities; labels must be the data folder's, in its order."""
+    """The members' mean calibrated probabilities on train, validation, ``extra_texts``
+    (scored afresh: a few corrections) and ``augmented_texts`` (cached: tens of thousands
+    of perturbed queries, mlops.augment), as log-probabilities; labels must be the data
+    folder's, in its order."""
     if not members:
         raise ValueError("a teacher needs at least one member")
     labels = data.load_labels(data_dir)
@@ -129,6 +149,13 @@ def ensemble(
             outputs["extra"] = np.asarray(model.logits(list(extra_texts)), dtype=np.float32)
         else:
             outputs["extra"] = np.zeros((0, len(labels)), dtype=np.float32)
+        if augmented_texts:
+            stem = f"augmented-{texts_sha256(augmented_texts)[:20]}"
+            logits, cached = texts_logits(path, augmented_texts, stem, cache_dir, refresh)
+            hits += cached
+            outputs["augmented"] = logits
+        else:
+            outputs["augmented"] = np.zeros((0, len(labels)), dtype=np.float32)
         for split, logits in outputs.items():
             probs = _softmax(logits / temperature)
             sums[split] = sums.get(split, 0) + probs
@@ -139,6 +166,7 @@ def ensemble(
         train=logp["train"],
         validation=logp["validation"],
         extra=logp["extra"],
+        augmented=logp["augmented"],
         cache_hits=hits,
     )
 

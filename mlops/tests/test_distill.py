@@ -180,6 +180,23 @@ def test_teacher_outputs_are_cached_and_a_changed_manifest_invalidates_them(
     assert other.train.shape[0] == len(data.load_split(other_split, "train")[0])
 
 
+def test_teacher_outputs_on_augmented_texts_are_cached_by_their_content(
+    members, small_data, tmp_path
+):
+    cache = tmp_path / "cache"
+    copies = ["where is my new card", "card not arrived yet", "i lost my card"]
+    first = teacher.ensemble(members, small_data, cache, augmented_texts=copies)
+    again = teacher.ensemble(members, small_data, cache, augmented_texts=copies)
+    changed = teacher.ensemble(members, small_data, cache, augmented_texts=copies[:2])
+
+    assert first.augmented.shape == (3, 77)
+    assert first.cache_hits == 0
+    assert again.cache_hits == 6  # 2 members x (train, validation, augmented)
+    np.testing.assert_array_equal(first.augmented, again.augmented)
+    assert changed.cache_hits == 4  # the other copies are scored afresh
+    np.testing.assert_allclose(changed.augmented, first.augmented[:2], atol=1e-5)
+
+
 def test_a_retrained_member_is_a_new_cache_key(members):
     assert teacher.member_key(members[0]) != teacher.member_key(members[1])
 
@@ -191,7 +208,7 @@ def test_a_retrained_member_is_a_new_cache_key(members):
 def student(members, tiny_config, small_data, tmp_path_factory) -> Path:
     config = dataclasses.replace(
         tiny_config, name="tiny-student", student_layers="0,2", epochs=8, kd_alpha=1.0,
-        linear_probe=False,
+        linear_probe=False, kd_augment=1,
     )  # fmt: skip
     extra = [("my card still has not arrived after two weeks", "card_arrival")]
     with pytest.MonkeyPatch.context() as mp:
@@ -235,6 +252,9 @@ def test_a_student_is_an_ordinary_version_that_exports_to_int8(
     assert meta["distillation"]["layers"] == [0, 2]
     assert meta["distillation"]["teacher"]["members"] == [m.name for m in members]
     assert meta["training_examples"] == len(data.load_split(small_data, "train")[0]) + 1
+    assert meta["distillation"]["augmented_examples"] == len(
+        data.load_split(small_data, "train")[0]
+    )
     assert meta["threshold_rule"] and meta["temperature"] > 0
 
     exported = export_onnx(student, tmp_path, quantize=True, data_dir=small_data)
