@@ -350,6 +350,8 @@ def fine_tune(
             input_ids, mask = pad_batch([train_ids[i] for i in rows], pad_id)
             if compute_loss is not None:
                 loss = compute_loss(model, input_ids, mask, rows)
+            elif config.rdrop_alpha > 0:
+                loss = rdrop_loss(model, input_ids, mask, targets[rows], config)
             else:
                 with autocast(config.bf16):
                     logits = model(input_ids, mask)
@@ -400,6 +402,31 @@ def fine_tune(
         model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def rdrop_loss(
+    model: PooledClassifier,
+    input_ids: torch.Tensor,
+    mask: torch.Tensor,
+    targets: torch.Tensor,
+    config: ExperimentConfig,
+) -> torch.Tensor:
+    """R-Drop (Liang et al. 2021): the batch twice through the model (two dropout masks,
+    one forward pass of the doubled batch), cross-entropy on both and ``rdrop_alpha``
+    times the symmetric KL between the two predictions, which pulls them together."""
+    with autocast(config.bf16):
+        logits = model(torch.cat([input_ids, input_ids]), torch.cat([mask, mask])).float()
+    first, second = logits.chunk(2)
+    ce = torch.nn.functional.cross_entropy(
+        logits, torch.cat([targets, targets]), label_smoothing=config.label_smoothing
+    )
+    p, q = torch.log_softmax(first, dim=1), torch.log_softmax(second, dim=1)
+    kl = torch.nn.functional.kl_div
+    sym = 0.5 * (
+        kl(p, q, log_target=True, reduction="batchmean")
+        + kl(q, p, log_target=True, reduction="batchmean")
+    )
+    return ce + config.rdrop_alpha * sym
 
 
 def length_bucketed_batches(
@@ -487,13 +514,25 @@ def _tracking(config: ExperimentConfig, version: str) -> Iterator[Any]:
 
 
 def _new_version(prefix: str, model_dir: Path) -> str:
-    """``PREFIX-YYYYmmdd-HHMMSS``, suffixed when a version of that second exists already."""
+    """``PREFIX-YYYYmmdd-HHMMSS``, suffixed when a version of that second exists already.
+
+    The name is claimed by creating ``model_dir/.reserved/NAME`` exclusively: two runs that
+    start in the same second (a trainer worker and a command, or two seeds run side by
+    side) would otherwise both pick the free name and the slower one fail at the end.
+    """
     version = f"{prefix}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    reserved = model_dir / ".reserved"
+    reserved.mkdir(parents=True, exist_ok=True)
     candidate, n = version, 1
-    while (model_dir / candidate).exists():
+    while True:
+        if not (model_dir / candidate).exists():
+            try:
+                (reserved / candidate).touch(exist_ok=False)
+                return candidate
+            except FileExistsError:
+                pass
         n += 1
         candidate = f"{version}-{n}"
-    return candidate
 
 
 def _manifest_sha256(data_dir: Path) -> str | None:

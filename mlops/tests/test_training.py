@@ -12,7 +12,7 @@ from classifier import artifact
 from mlops import data
 from mlops.config import ConfigError, ExperimentConfig, apply_overrides, load_config
 from mlops.tests.tiny_transformer import SHARED, build_tiny_base, write_small_banking77
-from mlops.training import clean_extra_examples, length_bucketed_batches, train
+from mlops.training import _new_version, clean_extra_examples, length_bucketed_batches, train
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="no local BANKING77 folder")
 
@@ -180,3 +180,58 @@ def test_bad_override_values_are_rejected(override):
 def test_a_missing_experiment_lists_the_known_ones():
     with pytest.raises(ConfigError, match="minilm"):
         load_config("no-such-experiment")
+
+
+def test_runs_started_in_the_same_second_claim_different_version_names(tmp_path):
+    # Neither has written its folder yet (training takes minutes): the claim alone separates them.
+    names = {_new_version("minilm", tmp_path) for _ in range(3)}
+
+    assert len(names) == 3
+    assert all(name.startswith("minilm-") for name in names)
+
+
+def _batch(tiny_base, dropout):
+    import torch
+
+    from classifier.transformer import load_base, pad_batch, tokenize
+
+    tokenizer, model = load_base(str(tiny_base), 77, "mean", dropout)
+    ids = tokenize(tokenizer, ["where is my card", "i lost my card", "exchange rate"], 32)
+    input_ids, mask = pad_batch(ids, tokenizer.pad_token_id)
+    return model.train(), input_ids, mask, torch.tensor([0, 1, 2])
+
+
+def test_rdrop_without_dropout_is_plain_cross_entropy(tiny_base, tiny_config):
+    import torch
+
+    from mlops.training import rdrop_loss
+
+    model, input_ids, mask, targets = _batch(tiny_base, dropout=0.0)
+    config = dataclasses.replace(tiny_config, rdrop_alpha=5.0, bf16=False)
+    for module in model.modules():  # the encoder's own dropout layers too
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+
+    plain = torch.nn.functional.cross_entropy(
+        model(input_ids, mask), targets, label_smoothing=config.label_smoothing
+    )
+    assert rdrop_loss(model, input_ids, mask, targets, config).item() == pytest.approx(
+        plain.item(), abs=1e-5
+    )
+
+
+def test_rdrop_penalises_two_dropout_passes_that_disagree(tiny_base, tiny_config):
+    import torch
+
+    from mlops.training import rdrop_loss
+
+    model, input_ids, mask, targets = _batch(tiny_base, dropout=0.3)
+    losses = {}
+    for alpha in (0.0, 1.0):
+        torch.manual_seed(0)  # the same dropout masks for both
+        config = dataclasses.replace(tiny_config, rdrop_alpha=alpha, bf16=False)
+        losses[alpha] = rdrop_loss(model, input_ids, mask, targets, config).item()
+
+    assert losses[1.0] > losses[0.0] + 1e-4
+    with pytest.raises(ConfigError, match="rdrop_alpha"):
+        apply_overrides(tiny_config, ["rdrop_alpha=-1"])
