@@ -78,14 +78,21 @@ def run_one(config, args) -> dict:
     else:
         path = train(config, args.data_dir, args.model_dir, progress=not args.no_progress)
     seconds = time.monotonic() - started
+    run = score_once(path, args.data_dir, seconds)
+    print(f"config      {config.name} seed={config.seed} {' '.join(args.overrides)}".rstrip())
+    return run
 
-    model = artifact.load(path, expected_labels=data.load_labels(args.data_dir))
-    texts, y = data.load_split(args.data_dir, "test")
+
+def score_once(path: Path, data_dir: Path, seconds: float) -> dict:
+    """Score a finished version on the test split once, store the scores in its metadata
+    (metrics.test) and print its lines; what the seed summary aggregates."""
+    model = artifact.load(path, expected_labels=data.load_labels(data_dir))
+    texts, y = data.load_split(data_dir, "test")
     report = evaluate(model.labels, y, model.predict_proba(texts), threshold=model.threshold)
     metrics = dict(model.metadata.get("metrics") or {})
     metrics["test"] = {
         **report.headline(),
-        "data_manifest_sha256": data.read_manifest(args.data_dir)["manifest_sha256"],
+        "data_manifest_sha256": data.read_manifest(data_dir)["manifest_sha256"],
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     artifact.update_metadata(path, metrics=metrics)
@@ -93,7 +100,6 @@ def run_one(config, args) -> dict:
     val = metrics["validation"]
     point = report.at_threshold
     print(f"model       {path}")
-    print(f"config      {config.name} seed={config.seed} {' '.join(args.overrides)}".rstrip())
     print(f"train time  {seconds / 60:.1f} min (best epoch {model.metadata['best_epoch']})")
     print(f"validation  accuracy {val['accuracy']:.2%}  macro-F1 {val['macro_f1']:.4f}")
     print(f"test        accuracy {report.accuracy:.2%}  macro-F1 {report.macro_f1:.4f}")

@@ -212,7 +212,7 @@ def _metadata(source: TransformerClassifier, version: str, quantize: bool) -> di
     meta = source.metadata
     keep = ("labels", "temperature", "threshold", "threshold_rule", "energy_limit", "config",
             "base_model", "transformer", "data_manifest_sha256", "training_examples",
-            "distillation")  # fmt: skip
+            "distillation", "soup")  # fmt: skip
     return {
         **{key: meta[key] for key in keep if key in meta},
         "version": version,

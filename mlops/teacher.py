@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,7 @@ def texts_logits(
             return np.load(npy), True
     logits = np.asarray(artifact.load(path).logits(list(texts)), dtype=np.float32)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{stem}.npy.tmp"
+    tmp = folder / f".{stem}.{os.getpid()}.npy.tmp"  # two students may score at once
     with tmp.open("wb") as fh:
         np.save(fh, logits)
     tmp.replace(npy)

@@ -146,14 +146,14 @@ def finish(
     labels: Sequence[str], val_ids, val_y: np.ndarray, history: Sequence[EpochResult], run,
     started: float, extra_metadata: dict[str, Any],
 ) -> tuple[Path, Any, dict[str, Any]]:  # fmt: skip
-    """After fine-tuning (plain or distilled): temperature scaling and evaluation on
+    """After fine-tuning (plain or distilled) or averaging (mlops.soup): temperature scaling and evaluation on
     validation, the metadata (``extra_metadata`` added before the time taken), the atomic
     artifact write and the wandb summary; (path, validation report, metadata)."""
     pad_id = tokenizer.pad_token_id
     val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
     temperature = fit_temperature(val_logits, val_y)
     report = evaluate(labels, val_y, softmax(val_logits, temperature))
-    best = max(history, key=lambda r: r.val_macro_f1)
+    best = max(history, key=lambda r: r.val_macro_f1) if history else None
     metadata = {
         "version": version,
         "kind": TransformerClassifier.kind,
@@ -168,7 +168,7 @@ def finish(
         "transformer": {"pooling": config.pooling, "max_length": config.max_length},
         "data_manifest_sha256": _manifest_sha256(data_dir),
         **extra_metadata,
-        "best_epoch": best.epoch,
+        "best_epoch": best.epoch if best else None,  # None: no training (a soup)
         "history": [vars(r) for r in history],
         "training_seconds": round(time.monotonic() - started, 1),
     }

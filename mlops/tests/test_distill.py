@@ -322,3 +322,70 @@ def test_train_model_with_a_teacher_registers_a_student_that_exports_and_promote
     out = run("promote_model", f"{student.version}-onnx-int8")
     assert out.startswith(f"Promoted {student.version}-onnx-int8 (onnx)")
     assert registry.active().metadata["distillation"]["layers"] == [0, 2]
+
+
+# --- model soups ------------------------------------------------------------------------------
+
+
+def test_a_soup_is_the_members_weight_average_calibrated_as_a_new_version(
+    members, small_data, tmp_path
+):
+    from mlops.soup import soup
+
+    path = soup(members, small_data, tmp_path, name="tiny-soup", num_threads=1)
+    model = artifact.load(path, expected_labels=data.load_labels(small_data))
+    weights = [artifact.load(m).model.state_dict() for m in members]
+    key = "head.weight"
+
+    torch.testing.assert_close(
+        model.model.state_dict()[key], (weights[0][key] + weights[1][key]) / 2
+    )
+    assert model.metadata["soup"]["kind"] == "uniform"
+    assert model.metadata["soup"]["kept"] == sorted(m.name for m in members)
+    assert model.metadata["best_epoch"] is None
+    assert "threshold" in model.metadata and model.temperature > 0  # None: no safe threshold
+    assert 0 < model.metadata["metrics"]["validation"]["accuracy"] <= 1
+    assert model.predict(["where is my card"])[0].label in data.load_labels(small_data)
+
+
+def test_a_greedy_soup_starts_from_the_best_member_and_keeps_only_what_helps(
+    members, small_data, tmp_path
+):
+    from mlops.soup import soup
+
+    path = soup(members, small_data, tmp_path, greedy=True, num_threads=1)
+    info = artifact.read_metadata(path)["soup"]
+    best = max(info["member_val_accuracy"], key=info["member_val_accuracy"].get)
+
+    assert info["kind"] == "greedy"
+    assert best in info["kept"]
+    # It starts from the best member and adds one only if accuracy does not drop.
+    soup_accuracy = artifact.read_metadata(path)["metrics"]["validation"]["accuracy"]
+    assert soup_accuracy >= max(info["member_val_accuracy"].values()) - 1e-9
+
+
+def test_members_of_different_shapes_make_no_soup(members, student, small_data, tmp_path):
+    from mlops.soup import soup
+
+    with pytest.raises(ValueError, match="another architecture"):
+        soup([members[0], student], small_data, tmp_path, num_threads=1)
+    with pytest.raises(ValueError, match="at least two"):
+        soup(members[:1], small_data, tmp_path, num_threads=1)
+
+
+@pytest.mark.django_db
+def test_soup_models_registers_the_soup(members, small_data, settings, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from mlops import registry
+
+    settings.CLEANINBOX_MODEL_DIR = tmp_path
+    registry.register(members[0])
+    out = StringIO()
+    call_command("soup_models", members[0].name, str(members[1]), data_dir=small_data, stdout=out)
+    version = out.getvalue().split(":")[0]
+
+    assert registry.get(version).metadata["soup"]["members"] == [m.name for m in members]
+    assert "2 of 2 member(s) averaged" in out.getvalue()
