@@ -315,7 +315,8 @@ def test_train_model_with_a_teacher_registers_a_student_that_exports_and_promote
 
     assert meta["distillation"]["teacher"]["members"] == [m.name for m in members]
     assert meta["distillation"]["encoder_layers"] == 2
-    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 4  # 2 members x 2 splits
+    # 2 members x (train, validation, the augmented copies of train)
+    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 6
 
     out = run("export_model", student.version, quantize=True, data_dir=small_data)
     assert out.startswith(f"Exported {student.version}-onnx-int8")
