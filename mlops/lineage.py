@@ -71,10 +71,17 @@ def of(row: ModelVersion) -> dict[str, Any]:
     block.setdefault("config", meta.get("config"))
     if meta.get("exported_from"):
         block["exported_from"] = meta["exported_from"].get("version")
+    if meta.get("soup"):
+        block["averaged_from"] = meta["soup"].get("kept") or []
+    if meta.get("distillation"):
+        block["distilled_from"] = meta["distillation"].get("teacher", {}).get("members") or []
     extra = meta.get("extra_examples") or {}
     if "corrections" not in block and extra:
         block["corrections"] = {"count": extra.get("used", 0), "ids": [], "dropped": extra}
     return block
+
+
+_MADE_FROM = (("averaged_from", "soup of"), ("distilled_from", "teacher"))
 
 
 def describe(row: ModelVersion) -> list[tuple[str, str]]:
@@ -87,6 +94,7 @@ def describe(row: ModelVersion) -> list[tuple[str, str]]:
     lines = [
         ("parent version", block.get("parent_version") or "—"),
         ("exported from", block.get("exported_from") or "—"),
+        *[(label, ", ".join(block[key])) for key, label in _MADE_FROM if block.get(key)],
         ("data manifest", (block.get("data_manifest_sha256") or "—")[:16]),
         ("corrections", f"{corrections.get('count', 0)} ({shown or 'none'})"),
         ("dropped", _dropped(corrections.get("dropped") or {})),

@@ -390,3 +390,17 @@ def test_soup_models_registers_the_soup(members, small_data, settings, tmp_path)
 
     assert registry.get(version).metadata["soup"]["members"] == [m.name for m in members]
     assert "2 of 2 member(s) averaged" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_lineage_names_a_soups_members_and_a_students_teacher(
+    members, student, small_data, tmp_path
+):
+    from mlops import lineage, registry
+    from mlops.soup import soup
+
+    soup_row = registry.register(soup(members, small_data, tmp_path, num_threads=1))
+    student_row = registry.register(student)
+
+    assert ("soup of", ", ".join(sorted(m.name for m in members))) in lineage.describe(soup_row)
+    assert ("teacher", ", ".join(m.name for m in members)) in lineage.describe(student_row)
