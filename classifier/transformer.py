@@ -52,6 +52,10 @@ class PooledClassifier(torch.nn.Module):
     def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """One vector per text: the mean of its real tokens, or its [CLS] token."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.pool_hidden(hidden, attention_mask)
+
+    def pool_hidden(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Pool a last hidden state already computed (see ``forward_with_hidden``)."""
         if self.pooling == "cls":
             return hidden[:, 0]
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
@@ -59,6 +63,16 @@ class PooledClassifier(torch.nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.pool(input_ids, attention_mask)))
+
+    def forward_with_hidden(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Logits and every layer's hidden states (embeddings first), for distillation."""
+        out = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+        )
+        logits = self.head(self.dropout(self.pool_hidden(out.last_hidden_state, attention_mask)))
+        return logits, out.hidden_states
 
 
 def resolve_base_model(name: str) -> str:

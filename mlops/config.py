@@ -87,6 +87,10 @@ class ExperimentConfig:
     # outputs on them.
     kd_augment: int = 0
     kd_augment_seed: int = 0
+    # TinyBERT's intermediate-layer loss for a student cut with student_layers: weight of
+    # the mean squared error between each kept layer's output and the output of the same
+    # layer in the full model it was cut from (base_model); 0 is off.
+    kd_hidden: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -96,6 +100,8 @@ class ExperimentConfig:
             problems.append(f"schedule must be 'cosine' or 'linear', got {self.schedule!r}")
         if self.rdrop_alpha < 0:
             problems.append(f"rdrop_alpha must be 0 or more, got {self.rdrop_alpha}")
+        if self.kd_hidden < 0:
+            problems.append(f"kd_hidden must be 0 or more, got {self.kd_hidden}")
         if self.kd_augment < 0:
             problems.append(f"kd_augment must be 0 or more, got {self.kd_augment}")
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):

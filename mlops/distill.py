@@ -109,6 +109,24 @@ def augmented_queries(config: ExperimentConfig, texts: Sequence[str]) -> list[st
     return copies
 
 
+def hidden_loss(
+    student: Sequence[torch.Tensor],
+    source: Sequence[torch.Tensor],
+    layers: Sequence[int],
+    mask: torch.Tensor,
+) -> torch.Tensor:
+    """TinyBERT's intermediate-layer loss: the mean squared error, over real tokens, between
+    the student's layer ``k`` output (``student[k + 1]``; index 0 is the embeddings) and the
+    output of the source layer it was cut from (``source[layers[k] + 1]``)."""
+    weight = mask.unsqueeze(-1).float()
+    denominator = weight.sum() * student[0].shape[-1]
+    terms = [
+        (((student[k + 1].float() - source[layer + 1].float()) ** 2) * weight).sum() / denominator
+        for k, layer in enumerate(layers)
+    ]
+    return torch.stack(terms).mean()
+
+
 def kd_loss(
     student_logits: torch.Tensor,
     teacher_logp: torch.Tensor,
@@ -199,10 +217,24 @@ def distill(
     version = _new_version(config.name, model_dir)
     targets = torch.from_numpy(y).long()
 
+    source = None
+    if config.kd_hidden > 0:
+        if config.layers() is None:
+            raise ValueError("kd_hidden needs student_layers: a student cut from base_model")
+        _, source = load_base(config.base_model, len(labels), config.pooling, config.dropout)
+        source.eval().requires_grad_(False)
+
     def step_loss(model, input_ids, mask, rows) -> torch.Tensor:
+        hidden_term = 0.0
         with autocast(config.bf16):
-            logits = model(input_ids, mask)
-        return kd_loss(
+            if source is None:
+                logits = model(input_ids, mask)
+            else:
+                logits, hidden = model.forward_with_hidden(input_ids, mask)
+                with torch.no_grad():
+                    _, target = source.forward_with_hidden(input_ids, mask)
+                hidden_term = config.kd_hidden * hidden_loss(hidden, target, config.layers(), mask)
+        return hidden_term + kd_loss(
             logits, teacher_logp[rows], targets[rows], config.kd_alpha,
             config.kd_temperature, config.label_smoothing, kd_weight[rows], hard_weight[rows],
         )  # fmt: skip
@@ -242,6 +274,7 @@ def distill(
                     "kd_alpha": config.kd_alpha,
                     "kd_temperature": config.kd_temperature,
                     "augmented_examples": len(augmented),
+                    "kd_hidden": config.kd_hidden,
                     "kd_augment_seed": config.kd_augment_seed,
                     "extra_examples_without_soft_targets": int((kd_weight == 0).sum()),
                 },

@@ -404,3 +404,36 @@ def test_lineage_names_a_soups_members_and_a_students_teacher(
 
     assert ("soup of", ", ".join(sorted(m.name for m in members))) in lineage.describe(soup_row)
     assert ("teacher", ", ".join(m.name for m in members)) in lineage.describe(student_row)
+
+
+def test_hidden_loss_is_zero_for_the_source_layers_and_grows_with_the_gap():
+    from mlops.distill import hidden_loss
+
+    torch.manual_seed(0)
+    source = [torch.randn(2, 5, 8) for _ in range(7)]  # embeddings + 6 layers
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    student = [source[0], source[2], source[4], source[6]]  # layers 1, 3, 5 kept
+    shifted = [student[0]] + [h + 0.5 for h in student[1:]]
+    padding_only = [h.clone() for h in student]
+    padding_only[1][0, 3:] += 100.0  # differs only on padding
+
+    assert hidden_loss(student, source, [1, 3, 5], mask).item() == pytest.approx(0.0)
+    assert hidden_loss(shifted, source, [1, 3, 5], mask).item() == pytest.approx(0.25)
+    assert hidden_loss(padding_only, source, [1, 3, 5], mask).item() == pytest.approx(0.0)
+
+
+def test_a_cut_student_with_the_hidden_loss_trains_and_says_so(
+    members, tiny_config, small_data, tmp_path
+):
+    config = dataclasses.replace(
+        tiny_config, name="tiny-hidden", base_model=str(members[0]), student_layers="0,2",
+        kd_hidden=1.0, linear_probe=False,
+    )  # fmt: skip
+    path = distill(config, members, small_data, tmp_path / "m", progress=False, cache_dir=tmp_path)
+
+    assert artifact.read_metadata(path)["distillation"]["kd_hidden"] == 1.0
+    with pytest.raises(ValueError, match="needs student_layers"):
+        distill(
+            dataclasses.replace(config, student_layers=""), members, small_data, tmp_path / "m",
+            progress=False, cache_dir=tmp_path,
+        )  # fmt: skip
