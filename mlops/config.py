@@ -98,12 +98,9 @@ class ExperimentConfig:
             problems.append(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if self.schedule not in ("cosine", "linear"):
             problems.append(f"schedule must be 'cosine' or 'linear', got {self.schedule!r}")
-        if self.rdrop_alpha < 0:
-            problems.append(f"rdrop_alpha must be 0 or more, got {self.rdrop_alpha}")
-        if self.kd_hidden < 0:
-            problems.append(f"kd_hidden must be 0 or more, got {self.kd_hidden}")
-        if self.kd_augment < 0:
-            problems.append(f"kd_augment must be 0 or more, got {self.kd_augment}")
+        for key in ("rdrop_alpha", "kd_hidden", "kd_augment"):
+            if getattr(self, key) < 0:
+                problems.append(f"{key} must be 0 or more, got {getattr(self, key)}")
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):
             if getattr(self, key) < 1:
                 problems.append(f"{key} must be at least 1, got {getattr(self, key)}")

@@ -217,9 +217,9 @@ def distill(
     version = _new_version(config.name, model_dir)
     targets = torch.from_numpy(y).long()
 
-    source = None
+    source, kept_layers = None, config.layers()
     if config.kd_hidden > 0:
-        if config.layers() is None:
+        if kept_layers is None:
             raise ValueError("kd_hidden needs student_layers: a student cut from base_model")
         _, source = load_base(config.base_model, len(labels), config.pooling, config.dropout)
         source.eval().requires_grad_(False)
@@ -233,7 +233,7 @@ def distill(
                 logits, hidden = model.forward_with_hidden(input_ids, mask)
                 with torch.no_grad():
                     _, target = source.forward_with_hidden(input_ids, mask)
-                hidden_term = config.kd_hidden * hidden_loss(hidden, target, config.layers(), mask)
+                hidden_term = config.kd_hidden * hidden_loss(hidden, target, kept_layers, mask)
         return hidden_term + kd_loss(
             logits, teacher_logp[rows], targets[rows], config.kd_alpha,
             config.kd_temperature, config.label_smoothing, kd_weight[rows], hard_weight[rows],

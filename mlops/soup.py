@@ -38,10 +38,8 @@ logger = logging.getLogger(__name__)
 def average(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """The element-wise mean of state dicts of one architecture (integer buffers such as
     position ids are taken from the first)."""
+    check_same_shape(states)
     first = states[0]
-    for i, state in enumerate(states[1:], start=2):
-        if state.keys() != first.keys() or any(state[k].shape != first[k].shape for k in first):
-            raise ValueError(f"soup member {i} has another architecture than member 1")
     out = {}
     for key, tensor in first.items():
         if tensor.is_floating_point():
@@ -49,6 +47,14 @@ def average(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor
         else:
             out[key] = tensor.clone()
     return out
+
+
+def check_same_shape(states: Sequence[dict[str, torch.Tensor]]) -> None:
+    """``ValueError`` unless every state dict has the first one's keys and shapes."""
+    first = states[0]
+    for i, state in enumerate(states[1:], start=2):
+        if state.keys() != first.keys() or any(state[k].shape != first[k].shape for k in first):
+            raise ValueError(f"soup member {i} has another architecture than member 1")
 
 
 def soup(
@@ -78,7 +84,7 @@ def soup(
         val_ids = tokenize(base.tokenizer, val_texts, config.max_length)
         pad_id = base.tokenizer.pad_token_id
         states = [{k: v.detach().clone() for k, v in m.model.state_dict().items()} for m in loaded]
-        average(states)  # checks the architectures before anything is scored
+        check_same_shape(states)  # before anything is scored
 
         def accuracy(state: dict[str, torch.Tensor]) -> float:
             base.model.load_state_dict(state)
@@ -95,25 +101,24 @@ def soup(
                     kept, best = kept + [i], trial
         else:
             kept = order
-        soup_accuracy = accuracy(average([states[i] for i in kept]))
-        logger.info(
-            "soup of %d/%d member(s): validation accuracy %.4f (members %s)",
-            len(kept), len(states), soup_accuracy, ", ".join(f"{s:.4f}" for s in scores),
-        )  # fmt: skip
+        base.model.load_state_dict(average([states[i] for i in kept]))
+        names = [Path(m).name for m in members]
         version = _new_version(name, model_dir)
-        path, _, _ = finish(
+        path, report, _ = finish(
             base.model, base.tokenizer, config, version, model_dir, data_dir, labels,
             val_ids, val_y, [], None, started,
             {
                 "soup": {
                     "kind": "greedy" if greedy else "uniform",
-                    "members": [Path(members[i]).name for i in range(len(members))],
-                    "kept": [Path(members[i]).name for i in sorted(kept)],
-                    "member_val_accuracy": dict(
-                        zip([Path(m).name for m in members], scores, strict=True)
-                    ),
+                    "members": names,
+                    "kept": [names[i] for i in sorted(kept)],
+                    "member_val_accuracy": dict(zip(names, scores, strict=True)),
                 },
                 "training_examples": base.metadata.get("training_examples"),
             },
         )  # fmt: skip
+    logger.info(
+        "soup of %d/%d member(s): validation accuracy %.4f (members %s)",
+        len(kept), len(states), report.accuracy, ", ".join(f"{s:.4f}" for s in scores),
+    )  # fmt: skip
     return path

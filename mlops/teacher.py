@@ -16,13 +16,15 @@ No Django here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,13 +72,14 @@ def member_logits(
     split: str,
     cache_dir: Path,
     refresh: bool = False,
+    load: Callable[[], Any] | None = None,
 ) -> tuple[np.ndarray, bool]:
     """A member's raw logits for ``split`` and whether they came from the cache."""
     manifest = data.read_manifest(data_dir)["manifest_sha256"]
     texts, _ = data.load_split(data_dir, split)
     return texts_logits(
         path, texts, f"{manifest[:20]}-{split}", cache_dir, refresh,
-        {"manifest_sha256": manifest, "split": split},
+        {"manifest_sha256": manifest, "split": split}, load,
     )  # fmt: skip
 
 
@@ -87,9 +90,11 @@ def texts_logits(
     cache_dir: Path,
     refresh: bool = False,
     describe: dict | None = None,
+    load: Callable[[], Any] | None = None,
 ) -> tuple[np.ndarray, bool]:
     """A member's raw logits for ``texts``, cached as ``stem`` under the member's key and
-    reused only when the texts are the same; and whether they came from the cache."""
+    reused only when the texts are the same; and whether they came from the cache.
+    ``load`` gives the member's model when they must be computed (default: load it)."""
     folder = Path(cache_dir) / member_key(path)
     npy, info_file = folder / f"{stem}.npy", folder / f"{stem}.json"
     wanted = {
@@ -105,7 +110,8 @@ def texts_logits(
             k: v for k, v in wanted.items() if k != "member"
         }:
             return np.load(npy), True
-    logits = np.asarray(artifact.load(path).logits(list(texts)), dtype=np.float32)
+    model = load() if load is not None else artifact.load(path)
+    logits = np.asarray(model.logits(list(texts)), dtype=np.float32)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{stem}.{os.getpid()}.npy.tmp"  # two students may score at once
     with tmp.open("wb") as fh:
@@ -140,19 +146,21 @@ def ensemble(
         if meta["labels"] != labels:
             raise ValueError(f"teacher member {path} has other labels than {data_dir}")
         temperature = float(meta.get("temperature") or 1.0)
+        load = functools.cache(functools.partial(artifact.load, path))  # once, if at all
         outputs = {}
         for split in ("train", "validation"):
-            logits, cached = member_logits(path, data_dir, split, cache_dir, refresh)
+            logits, cached = member_logits(path, data_dir, split, cache_dir, refresh, load)
             hits += cached
             outputs[split] = logits
         if extra_texts:
-            model = artifact.load(path)
-            outputs["extra"] = np.asarray(model.logits(list(extra_texts)), dtype=np.float32)
+            outputs["extra"] = np.asarray(load().logits(list(extra_texts)), dtype=np.float32)
         else:
             outputs["extra"] = np.zeros((0, len(labels)), dtype=np.float32)
         if augmented_texts:
             stem = f"augmented-{texts_sha256(augmented_texts)[:20]}"
-            logits, cached = texts_logits(path, augmented_texts, stem, cache_dir, refresh)
+            logits, cached = texts_logits(
+                path, augmented_texts, stem, cache_dir, refresh, load=load
+            )
             hits += cached
             outputs["augmented"] = logits
         else:

@@ -146,8 +146,8 @@ def finish(
     labels: Sequence[str], val_ids, val_y: np.ndarray, history: Sequence[EpochResult], run,
     started: float, extra_metadata: dict[str, Any],
 ) -> tuple[Path, Any, dict[str, Any]]:  # fmt: skip
-    """After fine-tuning (plain or distilled) or averaging (mlops.soup): temperature scaling and evaluation on
-    validation, the metadata (``extra_metadata`` added before the time taken), the atomic
+    """After fine-tuning (plain or distilled) or averaging (mlops.soup): temperature scaling
+    and evaluation on validation, the metadata (``extra_metadata`` added before the time taken), the atomic
     artifact write and the wandb summary; (path, validation report, metadata)."""
     pad_id = tokenizer.pad_token_id
     val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
