@@ -43,6 +43,7 @@ from classifier.transformer import (
 from mlops import augment, data, teacher
 from mlops.config import ExperimentConfig
 from mlops.training import (
+    Refit,
     _new_version,
     _tracking,
     autocast,
@@ -168,20 +169,31 @@ def distill(
     progress: bool = True,
     cache_dir: Path | None = None,
     refresh_teacher: bool = False,
+    refit: Refit | None = None,
 ) -> Path:
     """Train a student of ``config`` on the soft targets of the ensemble of
     ``teacher_members`` (trained version folders) and write it as a new version folder
     under ``model_dir``; returns its path. Teacher outputs come from ``cache_dir`` when
-    present (``refresh_teacher`` recomputes them)."""
+    present (``refresh_teacher`` recomputes them). With ``refit`` the validation split is
+    learnt too, like the train split (mlops.training.Refit)."""
     started = time.monotonic()
     data_dir, model_dir = Path(data_dir), Path(model_dir)
     cache_dir = Path(cache_dir or DEFAULT_CACHE_DIR)
+    refit_members = [Path(m).name for m in teacher_members if read_metadata(Path(m)).get("refit")]
+    if refit_members and refit is None:
+        raise ValueError(
+            f"teacher member(s) {', '.join(refit_members)} learnt the validation split (refits): "
+            "a student scored on validation would be scored on what its teacher learnt; "
+            "distil from held-out members and refit the student (--refit) instead"
+        )
     labels = data.load_labels(data_dir)
     texts, y_names = data.load_split(data_dir, "train")
     val_texts, val_names = data.load_split(data_dir, "validation")
     test_texts, _ = data.load_split(data_dir, "test")
     extra, extra_stats = clean_extra_examples(extra_examples, labels, test_texts)
     index = {name: i for i, name in enumerate(labels)}
+    if refit is not None:
+        texts, y_names = texts + val_texts, y_names + val_names
     with torch_threads(config.num_threads):
         augmented = augmented_queries(config, texts) if config.kd_augment else []
         outputs = teacher.ensemble(
@@ -199,9 +211,8 @@ def distill(
         [[index[name] for name in y_names], outputs.augmented.argmax(axis=1)]
     ).astype(np.int64)
     val_y = np.array([index[name] for name in val_names])
-    teacher_logp = torch.from_numpy(
-        np.concatenate([outputs.train, outputs.extra, outputs.augmented])
-    )
+    learnt = [outputs.train, outputs.validation] if refit else [outputs.train]
+    teacher_logp = torch.from_numpy(np.concatenate([*learnt, outputs.extra, outputs.augmented]))
     # Follow the teacher everywhere except on extra examples it labels otherwise.
     kd_weight = torch.ones(len(texts))
     if extra:
@@ -209,11 +220,13 @@ def distill(
         kd_weight[n_base:n_labelled][torch.from_numpy(disagrees)] = 0.0
     hard_weight = torch.ones(len(texts))
     hard_weight[n_labelled:] = 0.0
-    teacher_val_accuracy = float((outputs.validation.argmax(axis=1) == val_y).mean())
-    logger.info(
-        "teacher of %d member(s): validation accuracy %.4f (%d cached split(s) reused)",
-        len(outputs.members), teacher_val_accuracy, outputs.cache_hits,
-    )  # fmt: skip
+    teacher_val_accuracy = None  # not held out when a member learnt validation
+    if not refit_members:
+        teacher_val_accuracy = float((outputs.validation.argmax(axis=1) == val_y).mean())
+        logger.info(
+            "teacher of %d member(s): validation accuracy %.4f (%d cached split(s) reused)",
+            len(outputs.members), teacher_val_accuracy, outputs.cache_hits,
+        )  # fmt: skip
     version = _new_version(config.name, model_dir)
     targets = torch.from_numpy(y).long()
 
@@ -247,17 +260,20 @@ def distill(
         pad_id = tokenizer.pad_token_id
         train_ids = tokenize(tokenizer, texts, config.max_length)
         val_ids = tokenize(tokenizer, val_texts, config.max_length)
+        held_out = refit is None
         probe = {}
         if config.linear_probe:
             probe = fit_linear_probe(
                 model, train_ids[:n_labelled], y[:n_labelled], pad_id, config, progress,
-                val_ids, val_y,
+                val_ids if held_out else (), val_y if held_out else None,
             )  # fmt: skip
-            logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
+            if probe:
+                logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
         history = fine_tune(
-            model, train_ids, y, val_ids, val_y, pad_id, config, run, progress, step_loss
-        )
-        path, report, metadata = finish(
+            model, train_ids, y, val_ids if held_out else None, val_y, pad_id, config, run,
+            progress, step_loss, stop_after=None if held_out else refit.epochs,
+        )  # fmt: skip
+        path, metadata = finish(
             model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,
             history, run, started,
             {
@@ -279,13 +295,15 @@ def distill(
                     "extra_examples_without_soft_targets": int((kd_weight == 0).sum()),
                 },
             },
+            refit=refit,
         )  # fmt: skip
     logger.info(
         "student distilled",
         extra={
             "model_version": version,
-            "val_accuracy": round(report.accuracy, 4),
-            "teacher_val_accuracy": round(teacher_val_accuracy, 4),
+            "val_accuracy": metadata["metrics"]["validation"].get("accuracy"),
+            "refit_of": refit.source if refit else None,
+            "teacher_val_accuracy": teacher_val_accuracy,
             "seconds": metadata["training_seconds"],
         },
     )

@@ -75,13 +75,19 @@ def of(row: ModelVersion) -> dict[str, Any]:
         block["averaged_from"] = meta["soup"].get("kept") or []
     if meta.get("distillation"):
         block["distilled_from"] = meta["distillation"].get("teacher", {}).get("members") or []
+    if meta.get("refit"):
+        block["refit_of"] = [meta["refit"].get("of")]
     extra = meta.get("extra_examples") or {}
     if "corrections" not in block and extra:
         block["corrections"] = {"count": extra.get("used", 0), "ids": [], "dropped": extra}
     return block
 
 
-_MADE_FROM = (("averaged_from", "soup of"), ("distilled_from", "teacher"))
+_MADE_FROM = (
+    ("averaged_from", "soup of"),
+    ("distilled_from", "teacher"),
+    ("refit_of", "refit (train + validation) of"),
+)
 
 
 def describe(row: ModelVersion) -> list[tuple[str, str]]:

@@ -79,6 +79,14 @@ def soup(
         loaded = [artifact.load(Path(p), expected_labels=labels) for p in members]
         if any(m.kind != "transformer" for m in loaded):
             raise ValueError("only transformer versions can be averaged")
+        refits = [
+            Path(p).name for p, m in zip(members, loaded, strict=True) if m.metadata.get("refit")
+        ]
+        if refits:
+            raise ValueError(
+                f"{', '.join(refits)} learnt the validation split (refit): a soup is weighed "
+                "and calibrated on validation; average the held-out runs instead"
+            )
         base = loaded[0]
         config = dataclasses.replace(from_dict(base.metadata["config"]), name=name)
         val_ids = tokenize(base.tokenizer, val_texts, config.max_length)
@@ -104,7 +112,7 @@ def soup(
         base.model.load_state_dict(average([states[i] for i in kept]))
         names = [Path(m).name for m in members]
         version = _new_version(name, model_dir)
-        path, report, _ = finish(
+        path, metadata = finish(
             base.model, base.tokenizer, config, version, model_dir, data_dir, labels,
             val_ids, val_y, [], None, started,
             {
@@ -119,6 +127,6 @@ def soup(
         )  # fmt: skip
     logger.info(
         "soup of %d/%d member(s): validation accuracy %.4f (members %s)",
-        len(kept), len(states), report.accuracy, ", ".join(f"{s:.4f}" for s in scores),
+        len(kept), len(states), metadata["metrics"]["validation"]["accuracy"], ", ".join(f"{s:.4f}" for s in scores),
     )  # fmt: skip
     return path

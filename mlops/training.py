@@ -13,6 +13,10 @@ The recipe (LP-FT), chosen on the validation split:
 3. Temperature scaling on validation, evaluation on validation (metrics + recommended
    threshold), and an atomic artifact write.
 
+A refit (``Refit``, ``train_model --refit VERSION``) is the final fit of a recipe chosen that
+way: the same config and seed trained again on train + validation, for the epochs the
+held-out run kept, with that run's calibration, measured on queries it had not learnt.
+
 Seeded end to end (Python, NumPy and torch RNGs, batch order), so the same config and data
 give the same model. The test split is read only to drop agents' corrections that
 duplicate a test query, which would leak test labels into training.
@@ -46,7 +50,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from classifier.artifact import energy, write_artifact  # noqa: E402
+from classifier.artifact import energy, read_metadata, write_artifact  # noqa: E402
 from classifier.transformer import (  # noqa: E402
     PooledClassifier,
     TransformerClassifier,
@@ -74,13 +78,66 @@ LossFn = Callable[[PooledClassifier, torch.Tensor, torch.Tensor, np.ndarray], to
 
 @dataclass(frozen=True)
 class EpochResult:
-    """One epoch's mean training loss and validation scores."""
+    """One epoch's mean training loss and validation scores (None in a refit)."""
 
     epoch: int
     train_loss: float
-    val_accuracy: float
-    val_macro_f1: float
+    val_accuracy: float | None
+    val_macro_f1: float | None
     seconds: float
+
+
+CALIBRATION_KEYS = ("temperature", "threshold", "threshold_rule", "energy_limit")
+
+
+@dataclass(frozen=True)
+class Refit:
+    """Train a version again on train + validation: scikit-learn's ``refit`` for a recipe
+    chosen on validation, so the served model has learnt every labelled query.
+
+    ``source`` is the version trained with validation held out, on the same config and
+    seed. Its best epoch says how long to train (on the same schedule), and its calibration
+    (temperature, routing threshold, energy limit) is kept: those were measured on
+    queries the source had not learnt, and no split is left to measure the refit on. Its
+    validation figures are carried over, marked as the source's.
+    """
+
+    source: str
+    epochs: int
+    calibration: dict[str, Any]
+    validation: dict[str, Any]
+    config: dict[str, Any]
+
+    @classmethod
+    def of(cls, path: Path) -> Refit:
+        """The refit of the trained version folder ``path``; ``ValueError`` if it has no
+        held-out validation run to refit (a soup, a refit, another kind of model)."""
+        meta = read_metadata(path)
+        if meta.get("kind") != TransformerClassifier.kind:
+            raise ValueError(f"{path.name} is not a transformer version: nothing to refit")
+        if meta.get("refit"):
+            raise ValueError(f"{path.name} is already a refit (of {meta['refit']['of']})")
+        if not meta.get("best_epoch"):
+            raise ValueError(f"{path.name} was not trained (a soup?): no best epoch to refit for")
+        missing = [k for k in CALIBRATION_KEYS if k not in meta]
+        if missing:
+            raise ValueError(f"{path.name} lacks {', '.join(missing)}: not a calibrated version")
+        return cls(
+            source=meta["version"],
+            epochs=int(meta["best_epoch"]),
+            calibration={k: meta[k] for k in CALIBRATION_KEYS},
+            validation=dict(meta.get("metrics", {}).get("validation") or {}),
+            config=dict(meta["config"]),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """What the refit's metadata records (``refit``)."""
+        return {
+            "of": self.source,
+            "epochs": self.epochs,
+            "note": "trained on train + validation; validation figures and calibration "
+            "are the source's, measured with validation held out",
+        }
 
 
 def train(
@@ -89,12 +146,14 @@ def train(
     model_dir: Path,
     extra_examples: Iterable[tuple[str, str]] = (),
     progress: bool = True,
+    refit: Refit | None = None,
 ) -> Path:
     """Fine-tune ``config.base_model`` on the prepared data in ``data_dir`` and write a new
     version folder under ``model_dir``; returns its path.
 
     ``extra_examples`` are (text, label) pairs, e.g. agents' corrections, added to the train
-    split after dropping any whose normalised text appears in the test split.
+    split after dropping any whose normalised text appears in the test split. With
+    ``refit`` the validation split is trained on too (see ``Refit``).
     """
     started = time.monotonic()
     data_dir, model_dir = Path(data_dir), Path(model_dir)
@@ -103,6 +162,8 @@ def train(
     val_texts, val_names = data.load_split(data_dir, "validation")
     test_texts, _ = data.load_split(data_dir, "test")
     extra, extra_stats = clean_extra_examples(extra_examples, labels, test_texts)
+    if refit is not None:
+        texts, y_names = texts + val_texts, y_names + val_names
     texts += [text for text, _ in extra]
     y_names += [label for _, label in extra]
     index = {name: i for i, name in enumerate(labels)}
@@ -118,23 +179,31 @@ def train(
         pad_id = tokenizer.pad_token_id
         train_ids = tokenize(tokenizer, texts, config.max_length)
         val_ids = tokenize(tokenizer, val_texts, config.max_length)
+        held_out = refit is None
         probe = {}
         if config.linear_probe:
-            probe = fit_linear_probe(model, train_ids, y, pad_id, config, progress, val_ids, val_y)
-            logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
-        history = fine_tune(model, train_ids, y, val_ids, val_y, pad_id, config, run, progress)
-
-        path, report, metadata = finish(
+            probe = fit_linear_probe(
+                model, train_ids, y, pad_id, config, progress,
+                val_ids if held_out else (), val_y if held_out else None,
+            )  # fmt: skip
+            if probe:
+                logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
+        history = fine_tune(
+            model, train_ids, y, val_ids if held_out else None, val_y, pad_id, config, run,
+            progress, stop_after=None if held_out else refit.epochs,
+        )  # fmt: skip
+        path, metadata = finish(
             model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,
             history, run, started,
             {"training_examples": len(texts), "extra_examples": extra_stats, "linear_probe": probe},
+            refit=refit,
         )  # fmt: skip
     logger.info(
         "transformer trained",
         extra={
             "model_version": version,
-            "val_accuracy": round(report.accuracy, 4),
-            "val_macro_f1": round(report.macro_f1, 4),
+            "val_accuracy": metadata["metrics"]["validation"].get("accuracy"),
+            "refit_of": refit.source if refit else None,
             "seconds": metadata["training_seconds"],
         },
     )
@@ -144,31 +213,40 @@ def train(
 def finish(
     model, tokenizer, config: ExperimentConfig, version: str, model_dir: Path, data_dir: Path,
     labels: Sequence[str], val_ids, val_y: np.ndarray, history: Sequence[EpochResult], run,
-    started: float, extra_metadata: dict[str, Any],
-) -> tuple[Path, Any, dict[str, Any]]:  # fmt: skip
+    started: float, extra_metadata: dict[str, Any], refit: Refit | None = None,
+) -> tuple[Path, dict[str, Any]]:  # fmt: skip
     """After fine-tuning (plain or distilled) or averaging (mlops.soup): temperature scaling
-    and evaluation on validation, the metadata (``extra_metadata`` added before the time taken), the atomic
-    artifact write and the wandb summary; (path, validation report, metadata)."""
-    pad_id = tokenizer.pad_token_id
-    val_logits = batched_logits(model, val_ids, pad_id, config.eval_batch_size)
-    temperature = fit_temperature(val_logits, val_y)
-    report = evaluate(labels, val_y, softmax(val_logits, temperature))
-    best = max(history, key=lambda r: r.val_macro_f1) if history else None
+    and evaluation on validation (a refit takes its source's instead), the metadata
+    (``extra_metadata`` added before the time taken), the atomic artifact write and the
+    wandb summary; (path, metadata)."""
+    if refit is None:
+        val_logits = batched_logits(model, val_ids, tokenizer.pad_token_id, config.eval_batch_size)
+        temperature = fit_temperature(val_logits, val_y)
+        headline = evaluate(labels, val_y, softmax(val_logits, temperature)).headline()
+        calibration = {
+            "temperature": temperature,
+            "threshold": headline["threshold"],
+            "threshold_rule": RULE,
+            "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
+        }
+        best = max(history, key=lambda r: r.val_macro_f1) if history else None
+        best_epoch = best.epoch if best else None  # None: no training (a soup)
+    else:
+        calibration, headline = dict(refit.calibration), dict(refit.validation)
+        best_epoch = history[-1].epoch if history else None
+        extra_metadata = {**extra_metadata, "refit": refit.describe()}
     metadata = {
         "version": version,
         "kind": TransformerClassifier.kind,
         "labels": list(labels),
-        "temperature": temperature,
-        "threshold": report.threshold,
-        "threshold_rule": RULE,
-        "energy_limit": energy_limit(energy(val_logits / temperature, temperature)),
-        "metrics": {"validation": report.headline()},
+        **calibration,
+        "metrics": {"validation": headline},
         "config": config.to_dict(),
         "base_model": config.base_model,
         "transformer": {"pooling": config.pooling, "max_length": config.max_length},
         "data_manifest_sha256": _manifest_sha256(data_dir),
         **extra_metadata,
-        "best_epoch": best.epoch if best else None,  # None: no training (a soup)
+        "best_epoch": best_epoch,
         "history": [vars(r) for r in history],
         "training_seconds": round(time.monotonic() - started, 1),
     }
@@ -177,10 +255,11 @@ def finish(
     )
     if run is not None:
         run.summary.update(
-            {f"val/{k}": v for k, v in report.headline().items() if v is not None}
-            | {"temperature": temperature, "training_seconds": metadata["training_seconds"]}
-        )
-    return path, report, metadata
+            {f"val/{k}": v for k, v in headline.items() if isinstance(v, int | float)}
+            | {"temperature": calibration["temperature"],
+               "training_seconds": metadata["training_seconds"]}
+        )  # fmt: skip
+    return path, metadata
 
 
 def clean_extra_examples(
@@ -324,13 +403,18 @@ def fine_tune(
     run: Any = None,
     progress: bool = True,
     compute_loss: LossFn | None = None,
+    stop_after: int | None = None,
 ) -> list[EpochResult]:
     """Train every unfrozen weight; leaves ``model`` at its best validation epoch.
 
     ``compute_loss(model, input_ids, mask, rows)`` replaces the default step loss (one
     forward pass, cross-entropy with label smoothing), e.g. with mlops.distill's
-    soft-target loss; ``rows`` are the batch's indices into ``train_ids``.
+    soft-target loss; ``rows`` are the batch's indices into ``train_ids``. Without
+    ``val_ids`` (a refit) nothing is scored: the schedule is the config's and training
+    stops after ``stop_after`` epochs.
     """
+    if val_ids is None and not stop_after:
+        raise ValueError("training without validation needs stop_after: the epochs to train")
     rng = np.random.default_rng(config.seed)
     steps_per_epoch = math.ceil(len(train_ids) / config.batch_size)
     total = steps_per_epoch * config.epochs
@@ -341,7 +425,7 @@ def fine_tune(
     best_state, best_f1, stale = None, -1.0, 0
     bar = tqdm(total=total, desc="fine-tune", unit="step", disable=not progress)
     step = 0
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, min(config.epochs, stop_after or config.epochs) + 1):
         model.train()
         epoch_start, losses = time.monotonic(), []
         for rows in length_bucketed_batches(
@@ -373,6 +457,11 @@ def fine_tune(
                         {"train/loss": loss.item(), "train/lr": scheduler.get_last_lr()[0]},
                         step=step,
                     )
+        if val_ids is None:
+            history.append(EpochResult(epoch, float(np.mean(losses)), None, None,
+                                       round(time.monotonic() - epoch_start, 1)))  # fmt: skip
+            logger.info("epoch %d: loss %.4f (refit: not scored)", epoch, history[-1].train_loss)
+            continue
         predicted = batched_logits(model, val_ids, pad_id, config.eval_batch_size).argmax(axis=1)
         result = EpochResult(
             epoch=epoch,

@@ -1,5 +1,6 @@
-"""mlops.distill, mlops.teacher and mlops.seeds: tiny BERTs distilled for real on a slice
-of BANKING77 (two 1-epoch members make the teacher; no mocks)."""
+"""mlops.distill, mlops.teacher, mlops.seeds, mlops.soup and refits (mlops.training.Refit):
+tiny BERTs distilled for real on a slice of BANKING77 (two 3-epoch members make the
+teacher; no mocks)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from transformers import AutoModel
 from classifier import artifact
 from classifier.transformer import PooledClassifier, batched_logits, tokenize
 from mlops import data, teacher
-from mlops.config import ConfigError, apply_overrides, load_config
+from mlops.config import ConfigError, apply_overrides, from_dict, load_config
 from mlops.distill import distill, kd_loss, load_student, select_layers
 from mlops.export import export_onnx
 from mlops.seeds import aggregate, spread
 from mlops.tests.tiny_transformer import SHARED, build_tiny_base, write_small_banking77
-from mlops.training import train
+from mlops.training import Refit, train
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="no local BANKING77 folder")
 
@@ -437,3 +438,99 @@ def test_a_cut_student_with_the_hidden_loss_trains_and_says_so(
             dataclasses.replace(config, student_layers=""), members, small_data, tmp_path / "m",
             progress=False, cache_dir=tmp_path,
         )  # fmt: skip
+
+
+# --- refit on train + validation --------------------------------------------------------------
+
+
+def _validation_nll(path: Path, small_data: Path) -> float:
+    model = artifact.load(path)
+    texts, names = data.load_split(small_data, "validation")
+    proba = model.predict_proba(texts)
+    rows = [model.labels.index(name) for name in names]
+    return float(-np.log(proba[np.arange(len(rows)), rows] + 1e-12).mean())
+
+
+@pytest.fixture(scope="module")
+def refit_member(members, small_data, tmp_path_factory) -> Path:
+    refit = Refit.of(members[0])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WANDB_MODE", "disabled")
+        return train(
+            from_dict(refit.config), small_data, tmp_path_factory.mktemp("refits"),
+            progress=False, refit=refit,
+        )  # fmt: skip
+
+
+def test_a_refit_learns_validation_for_the_source_best_epoch_and_keeps_its_calibration(
+    refit_member, members, small_data
+):
+    source, meta = artifact.read_metadata(members[0]), artifact.read_metadata(refit_member)
+    n_train = len(data.load_split(small_data, "train")[0])
+    n_val = len(data.load_split(small_data, "validation")[0])
+
+    assert meta["refit"]["of"] == source["version"]
+    assert meta["training_examples"] == n_train + n_val
+    assert [r["epoch"] for r in meta["history"]] == list(range(1, source["best_epoch"] + 1))
+    assert all(r["val_accuracy"] is None for r in meta["history"])  # nothing held out to score
+    for key in ("temperature", "threshold", "threshold_rule", "energy_limit"):
+        assert meta[key] == source[key]
+    assert meta["metrics"]["validation"] == source["metrics"]["validation"]
+    # It learnt the validation queries: its loss on them falls below the source's.
+    assert _validation_nll(refit_member, small_data) < _validation_nll(members[0], small_data)
+
+
+def test_only_a_held_out_transformer_run_can_be_refit(refit_member, members, small_data, tmp_path):
+    from mlops.soup import soup
+
+    with pytest.raises(ValueError, match="already a refit"):
+        Refit.of(refit_member)
+    with pytest.raises(ValueError, match="no best epoch"):
+        Refit.of(soup(members, small_data, tmp_path, num_threads=1))
+    with pytest.raises(ValueError, match="learnt the validation split"):
+        soup([members[1], refit_member], small_data, tmp_path, num_threads=1)
+
+
+def test_a_student_of_refit_teachers_must_be_a_refit_itself(
+    refit_member, members, student, small_data, tmp_path
+):
+    config = from_dict(artifact.read_metadata(student)["config"])
+    teachers = [refit_member, members[1]]
+    with pytest.raises(ValueError, match="learnt the validation split"):
+        distill(config, teachers, small_data, tmp_path / "m", progress=False, cache_dir=tmp_path)
+
+    path = distill(
+        config, teachers, small_data, tmp_path / "m", progress=False, cache_dir=tmp_path,
+        refit=Refit.of(student),
+    )  # fmt: skip
+    meta = artifact.read_metadata(path)
+    n_labelled = sum(len(data.load_split(small_data, s)[0]) for s in ("train", "validation"))
+
+    assert meta["refit"]["of"] == student.name
+    assert meta["distillation"]["teacher_val_accuracy"] is None  # not held out
+    assert meta["training_examples"] == n_labelled
+    assert meta["distillation"]["augmented_examples"] == n_labelled * config.kd_augment
+
+
+@pytest.mark.django_db
+def test_train_model_refit_registers_the_refit_and_lineage_names_its_source(
+    members, small_data, settings, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from mlops import lineage, registry
+
+    settings.CLEANINBOX_MODEL_DIR = tmp_path
+    out = StringIO()
+    call_command("train_model", "--refit", str(members[1]), "--set", "wandb=false",
+                 data_dir=small_data, stdout=out, verbosity=0)  # fmt: skip
+    row = registry.get(out.getvalue().split("Trained ")[1].split()[0])
+
+    assert f"Refit of {members[1].name}" in out.getvalue()
+    assert row.metadata["config"]["seed"] == artifact.read_metadata(members[1])["config"]["seed"]
+    assert ("refit (train + validation) of", members[1].name) in lineage.describe(row)
+    with pytest.raises(CommandError, match="already a refit"):
+        call_command("train_model", "--refit", row.version, data_dir=small_data, stdout=out)

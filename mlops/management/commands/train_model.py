@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mlops import lifecycle, registry
-from mlops.config import ConfigError, load_config
+from mlops.config import ConfigError, apply_overrides, from_dict, load_config
 
 
 class Command(BaseCommand):
@@ -33,13 +33,21 @@ class Command(BaseCommand):
                                  "names or folders; repeatable) instead of training on labels alone.")  # fmt: skip
         parser.add_argument("--refresh-teacher", action="store_true",
                             help="Recompute the teacher's cached outputs.")  # fmt: skip
+        parser.add_argument("--refit", metavar="VERSION", default=None,
+                            help="Train VERSION's config and seed again on train + validation, "
+                                 "for its best epoch, keeping its calibration (the final fit of "
+                                 "a recipe chosen on validation); --config is not used, --set is.")  # fmt: skip
 
     def handle(self, *args, config, overrides, data_dir, **options):
         from mlops import training  # torch and transformers: only imported when training
 
         progress = options["verbosity"] > 0
         try:
-            experiment = load_config(config, overrides)
+            refit = training.Refit.of(teacher_path(options["refit"])) if options["refit"] else None
+            experiment = (
+                apply_overrides(from_dict(refit.config), overrides)
+                if refit else load_config(config, overrides)
+            )  # fmt: skip
             extra = lifecycle.corrections_for_training() if options["with_corrections"] else []
             if options["with_corrections"]:
                 self.stdout.write(f"Adding {len(extra)} corrected email(s) to the train split")
@@ -51,16 +59,19 @@ class Command(BaseCommand):
                     data_dir or settings.CLEANINBOX_DATA_DIR, settings.CLEANINBOX_MODEL_DIR,
                     extra_examples=extra, progress=progress,
                     cache_dir=settings.CLEANINBOX_TEACHER_CACHE_DIR,
-                    refresh_teacher=options["refresh_teacher"],
+                    refresh_teacher=options["refresh_teacher"], refit=refit,
                 )  # fmt: skip
             else:
                 path = training.train(experiment, data_dir or settings.CLEANINBOX_DATA_DIR,
                                       settings.CLEANINBOX_MODEL_DIR, extra_examples=extra,
-                                      progress=progress)  # fmt: skip
+                                      progress=progress, refit=refit)  # fmt: skip
             row = registry.register(path)
         except (ConfigError, OSError, ValueError, *lifecycle.EXPECTED_ERRORS) as exc:
             raise CommandError(f"not trained: {exc}") from exc
         val, meta = row.validation_metrics, row.metadata
+        if meta.get("refit"):
+            self.stdout.write(f"Refit of {meta['refit']['of']}: trained on train + validation; "
+                              "its validation figures and calibration are the source's")  # fmt: skip
         self.stdout.write(self.style.SUCCESS(
             f"Trained {row.version} in {meta.get('training_seconds', '?')} s: validation "
             f"accuracy {val.get('accuracy', 0):.1%}, macro-F1 {val.get('macro_f1', 0):.3f}, "
