@@ -260,18 +260,15 @@ def distill(
         pad_id = tokenizer.pad_token_id
         train_ids = tokenize(tokenizer, texts, config.max_length)
         val_ids = tokenize(tokenizer, val_texts, config.max_length)
-        held_out = refit is None
+        scored = (val_ids, val_y) if refit is None else (None, None)
         probe = {}
         if config.linear_probe:
             probe = fit_linear_probe(
-                model, train_ids[:n_labelled], y[:n_labelled], pad_id, config, progress,
-                val_ids if held_out else (), val_y if held_out else None,
-            )  # fmt: skip
-            if probe:
-                logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
+                model, train_ids[:n_labelled], y[:n_labelled], pad_id, config, progress, *scored
+            )
         history = fine_tune(
-            model, train_ids, y, val_ids if held_out else None, val_y, pad_id, config, run,
-            progress, step_loss, stop_after=None if held_out else refit.epochs,
+            model, train_ids, y, *scored, pad_id, config, run, progress, step_loss,
+            stop_after=refit.epochs if refit else None,
         )  # fmt: skip
         path, metadata = finish(
             model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,

@@ -179,18 +179,13 @@ def train(
         pad_id = tokenizer.pad_token_id
         train_ids = tokenize(tokenizer, texts, config.max_length)
         val_ids = tokenize(tokenizer, val_texts, config.max_length)
-        held_out = refit is None
+        scored = (val_ids, val_y) if refit is None else (None, None)
         probe = {}
         if config.linear_probe:
-            probe = fit_linear_probe(
-                model, train_ids, y, pad_id, config, progress,
-                val_ids if held_out else (), val_y if held_out else None,
-            )  # fmt: skip
-            if probe:
-                logger.info("linear probe: validation accuracy %.4f", probe["val_accuracy"])
+            probe = fit_linear_probe(model, train_ids, y, pad_id, config, progress, *scored)
         history = fine_tune(
-            model, train_ids, y, val_ids if held_out else None, val_y, pad_id, config, run,
-            progress, stop_after=None if held_out else refit.epochs,
+            model, train_ids, y, *scored, pad_id, config, run, progress,
+            stop_after=refit.epochs if refit else None,
         )  # fmt: skip
         path, metadata = finish(
             model, tokenizer, config, version, model_dir, data_dir, labels, val_ids, val_y,
@@ -358,7 +353,7 @@ def fit_linear_probe(
     pad_id: int,
     config: ExperimentConfig,
     progress: bool = True,
-    val_ids: Sequence[Sequence[int]] = (),
+    val_ids: Sequence[Sequence[int]] | None = None,
     val_y: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Fit a logistic regression on frozen pooled features and copy it into the head.
@@ -382,22 +377,24 @@ def fit_linear_probe(
     with torch.no_grad():
         model.head.weight.copy_(torch.from_numpy(weight))
         model.head.bias.copy_(torch.from_numpy(bias))
-    if val_y is None or not len(val_ids):
-        return {}
+    if val_y is None or val_ids is None or not len(val_ids):
+        return {}  # nothing held out to score it on (a refit)
     val_features = pooled_features(model, val_ids, pad_id, config.eval_batch_size, bf16=config.bf16)
     predicted = probe.predict(val_features)
-    return {
+    scores = {
         "val_accuracy": float((predicted == val_y).mean()),
         "val_macro_f1": float(f1_score(val_y, predicted, average="macro")),
     }
+    logger.info("linear probe: validation accuracy %.4f", scores["val_accuracy"])
+    return scores
 
 
 def fine_tune(
     model: PooledClassifier,
     train_ids: Sequence[Sequence[int]],
     y: np.ndarray,
-    val_ids: Sequence[Sequence[int]],
-    val_y: np.ndarray,
+    val_ids: Sequence[Sequence[int]] | None,
+    val_y: np.ndarray | None,
     pad_id: int,
     config: ExperimentConfig,
     run: Any = None,
