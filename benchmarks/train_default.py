@@ -37,7 +37,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from classifier import artifact  # noqa: E402
 from mlops import data  # noqa: E402
-from mlops.config import apply_overrides, from_dict, load_config  # noqa: E402
+from mlops.config import load_config  # noqa: E402
 from mlops.evaluation import evaluate  # noqa: E402
 from mlops.seeds import TEST_KEYS, aggregate, format_table, spread  # noqa: E402
 from mlops.training import Refit, train  # noqa: E402
@@ -63,7 +63,7 @@ def main() -> None:
         data.prepare(os.environ.get("CLEANINBOX_DATA_SOURCE"), args.data_dir)
     if args.refit_of:
         refits = [Refit.of(path) for path in args.refit_of]
-        configs = [apply_overrides(from_dict(r.config), args.overrides) for r in refits]
+        configs = [r.experiment(args.overrides) for r in refits]
         runs = [run_one(c, args, r) for c, r in zip(configs, refits, strict=True)]
         config, seeds = configs[0], [c.seed for c in configs]
     else:

@@ -447,20 +447,22 @@ def _write(
         "manifest_sha256": overall,
     }
     blobs[MANIFEST_FILE] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
-    _swap_in(data_dir, blobs)
+    swap_in(data_dir, blobs)
     logger.info("wrote BANKING77 splits to %s (%s)", data_dir, overall[:12])
     return DataSummary(
         data_dir, raw.source, manifest["rows"], len(BANKING77_LABELS), overall, unchanged
     )
 
 
-def _swap_in(data_dir: Path, blobs: dict[str, bytes]) -> None:
-    """Write every file into a sibling temp folder, then rename it over data_dir."""
+def swap_in(data_dir: Path, blobs: dict[str, bytes]) -> None:
+    """Write every file (relative path -> bytes) into a sibling temp folder, then rename it
+    over data_dir; the old folder comes back if the rename fails."""
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.tmp-", dir=data_dir.parent))
     old = tmp.with_name(tmp.name.replace(".tmp-", ".old-"))
     try:
         for name, blob in blobs.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             (tmp / name).write_bytes(blob)
         tmp.chmod(0o755)  # mkdtemp makes it 0700; the web and worker users read it too
         # rename(2) cannot replace a non-empty folder, so move the old one aside first; the

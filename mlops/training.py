@@ -61,7 +61,7 @@ from classifier.transformer import (  # noqa: E402
     tokenize,
 )
 from mlops import data  # noqa: E402
-from mlops.config import ExperimentConfig  # noqa: E402
+from mlops.config import ExperimentConfig, apply_overrides, from_dict  # noqa: E402
 from mlops.evaluation import evaluate, fit_temperature, softmax  # noqa: E402
 from mlops.thresholds import RULE, energy_limit  # noqa: E402
 
@@ -129,6 +129,10 @@ class Refit:
             validation=dict(meta.get("metrics", {}).get("validation") or {}),
             config=dict(meta["config"]),
         )
+
+    def experiment(self, overrides: Iterable[str] = ()) -> ExperimentConfig:
+        """The source's config (its seed included) with ``key=value`` overrides applied."""
+        return apply_overrides(from_dict(self.config), overrides)
 
     def describe(self) -> dict[str, Any]:
         """What the refit's metadata records (``refit``)."""

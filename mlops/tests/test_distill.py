@@ -457,7 +457,7 @@ def refit_member(members, small_data, tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WANDB_MODE", "disabled")
         return train(
-            from_dict(refit.config), small_data, tmp_path_factory.mktemp("refits"),
+            refit.experiment(), small_data, tmp_path_factory.mktemp("refits"),
             progress=False, refit=refit,
         )  # fmt: skip
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mlops import lifecycle, registry
-from mlops.config import ConfigError, apply_overrides, from_dict, load_config
+from mlops.config import ConfigError, load_config
 
 
 class Command(BaseCommand):
@@ -44,10 +44,7 @@ class Command(BaseCommand):
         progress = options["verbosity"] > 0
         try:
             refit = training.Refit.of(teacher_path(options["refit"])) if options["refit"] else None
-            experiment = (
-                apply_overrides(from_dict(refit.config), overrides)
-                if refit else load_config(config, overrides)
-            )  # fmt: skip
+            experiment = refit.experiment(overrides) if refit else load_config(config, overrides)
             extra = lifecycle.corrections_for_training() if options["with_corrections"] else []
             if options["with_corrections"]:
                 self.stdout.write(f"Adding {len(extra)} corrected email(s) to the train split")
