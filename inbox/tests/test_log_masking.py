@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import random
+import uuid
 
 import pytest
 from django.utils.module_loading import import_string
@@ -11,6 +13,7 @@ from django.utils.module_loading import import_string
 from cleaninbox.logging import MaskPIIFilter
 from inbox.importing import import_path
 from inbox.models import Email
+from inbox.pii import mask_pii
 
 PAN = "4111 1111 1111 1111"
 IBAN = "GB82 WEST 1234 5698 7654 32"
@@ -112,3 +115,17 @@ def test_a_traceback_quoting_a_card_number_is_masked(console):
     assert "ValueError: cannot parse **** **** **** 1111" in written
     for secret in UNMASKED:
         assert secret not in written
+
+
+def test_task_ids_stay_whole_and_cards_beside_them_do_not():
+    """About 2% of random UUIDs hold a run the card or IBAN pattern takes (Celery task
+    ids in worker logs came out as "…-FD** **** 5975"); ids are kept, cards still masked."""
+    rng = random.Random(0)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(5000)]
+    assert [mask_pii(f"Task classify[{i}] succeeded") for i in ids] == [
+        f"Task classify[{i}] succeeded" for i in ids
+    ]
+    task = "46743741-9466-4472-ab5f-5241f323ca74"  # masked as a card before
+    assert mask_pii(f"{task} {PAN}") == f"{task} **** **** **** 1111"
+    assert mask_pii(f"{PAN}-{task}") == f"**** **** **** 1111-{task}"
+    assert mask_pii(f"id={task};iban={IBAN}") == f"id={task};iban=GB** **** **** **** **** 5432"
