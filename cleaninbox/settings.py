@@ -479,6 +479,11 @@ CLEANINBOX_RETRAIN_ON_DRIFT = envbool("CLEANINBOX_RETRAIN_ON_DRIFT", True)
 CLEANINBOX_RETRAIN_MAX_AGE_DAYS = envint("CLEANINBOX_RETRAIN_MAX_AGE_DAYS", 30)
 CLEANINBOX_RETRAIN_CONFIG = envstr("CLEANINBOX_RETRAIN_CONFIG", "minilm")
 CLEANINBOX_RETRAIN_OVERRIDES = envlist("CLEANINBOX_RETRAIN_OVERRIDES", "")
+# Teacher members (registered versions or folders, comma-separated) when production is a
+# distilled student: each cycle distils _CONFIG from them (mlops.distill) instead of training
+# on labels alone, reusing their cached outputs (CLEANINBOX_TEACHER_CACHE_DIR), so only the
+# new corrections' texts go through the teacher. Empty: plain fine-tuning.
+CLEANINBOX_RETRAIN_TEACHER = envlist("CLEANINBOX_RETRAIN_TEACHER", "")
 # Gates (mlops/gates.py, every one shown on the Models page). McNemar's one-sided p-value
 # under which the candidate counts as worse on test; the largest fall of one intent's
 # recall on test; the slack over the promised auto-routing error on test; the corrected

@@ -63,6 +63,15 @@ def local_path(row: ModelVersion) -> Path:
     return Path(row.local_path) if row.local_path else version_dir(row.version)
 
 
+def folder_of(name: str | Path) -> Path:
+    """A version's folder: ``name`` itself when it is a folder (a version trained outside
+    the registry, e.g. by a benchmark), else the registered version's folder."""
+    path = Path(name)
+    if path.is_dir():
+        return path
+    return local_path(get(str(name)))
+
+
 def promote(version: str) -> ModelVersion:
     """Make ``version`` the one that serves; the previous one is archived.
 

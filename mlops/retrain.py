@@ -13,7 +13,11 @@ timing each step in its RetrainRun row:
              PII masked: lifecycle.corrected_examples), dropping any that duplicate a
              test or validation query;
 2. train     the default recipe (CLEANINBOX_RETRAIN_CONFIG, wandb as train_model does),
-             with the lineage block attached (mlops.lineage);
+             with the lineage block attached (mlops.lineage); with
+             CLEANINBOX_RETRAIN_TEACHER, that recipe distilled from those teacher members
+             (mlops.distill: the teacher's cached outputs are reused, only the corrections'
+             texts are new to it), so a distilled student in production is followed by a
+             student of the same shape, not by the default model;
 3. evaluate  on test at the validation threshold (lifecycle.evaluate_version);
 4. export    ONNX fp32 and int8, picking the variant that would serve (mlops.serving);
 5. gates     measured on test against production (mlops.gates.measure_offline);
@@ -171,6 +175,8 @@ def _cycle(row: RetrainRun, progress: bool, overrides: list[str]) -> None:
     production = registry.active()
     config = load_config(settings.CLEANINBOX_RETRAIN_CONFIG,
                          [*settings.CLEANINBOX_RETRAIN_OVERRIDES, *overrides])  # fmt: skip
+    # Before any work: a teacher member that is gone fails the cycle here, by name.
+    teacher = [registry.folder_of(name) for name in settings.CLEANINBOX_RETRAIN_TEACHER]
     with _step(row, "data"):
         manifest = data.verify(data_dir)
         examples, dropped = training_examples(data_dir)
@@ -183,9 +189,16 @@ def _cycle(row: RetrainRun, progress: bool, overrides: list[str]) -> None:
         retrain_run=row.pk, trigger=row.trigger,
     )  # fmt: skip
     with _step(row, "train"):
-        path = training.train(config, data_dir, model_dir,
-                              extra_examples=[(e.text, e.label) for e in examples],
-                              progress=progress)  # fmt: skip
+        extra = [(e.text, e.label) for e in examples]
+        if teacher:
+            from mlops import distill
+
+            path = distill.distill(config, teacher, data_dir, model_dir, extra_examples=extra,
+                                   progress=progress,
+                                   cache_dir=settings.CLEANINBOX_TEACHER_CACHE_DIR)  # fmt: skip
+        else:
+            path = training.train(config, data_dir, model_dir, extra_examples=extra,
+                                  progress=progress)  # fmt: skip
         lineage.attach(path, block)
         trained = registry.register(path)
         row.trained_version = trained.version

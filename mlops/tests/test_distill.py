@@ -326,6 +326,66 @@ def test_train_model_with_a_teacher_registers_a_student_that_exports_and_promote
     assert registry.active().metadata["distillation"]["layers"] == [0, 2]
 
 
+def test_the_retrain_cycle_distils_a_student_from_the_configured_teacher_reusing_its_cache(
+    transactional_db, members, small_data, settings, staff, tmp_path
+):
+    """Production is a cut student: each cycle of the loop distils the same recipe again
+    with the agents' corrections, and the second cycle runs the teacher over none of the
+    training queries (or their copies) again: only the corrections are new to it."""
+    from inbox import services
+    from inbox.tests.factories import EmailFactory
+    from mlops import lineage, registry, retrain
+
+    settings.CLEANINBOX_DATA_DIR = small_data
+    settings.CLEANINBOX_TEACHER_CACHE_DIR = tmp_path / "cache"
+    settings.CLEANINBOX_RETRAIN_CONFIG = "minilm-l3-distilled"
+    settings.CLEANINBOX_RETRAIN_OVERRIDES = [
+        f"base_model={members[0]}", "name=tiny-l2", "student_layers=0,2", "epochs=1",
+        "kd_augment=1", "wandb=false", "num_threads=1", "max_length=32",
+    ]  # fmt: skip
+    registry.register(members[0])
+    settings.CLEANINBOX_RETRAIN_TEACHER = [members[0].name, str(members[1])]
+    registry.promote(registry.register(members[1]).version)
+
+    def correct(text: str) -> None:
+        email = EmailFactory(subject="", body_text=text)
+        services.record_correction(email, "card_arrival", staff)
+
+    def cycle() -> dict:
+        _, run = retrain.run(force=True)
+        assert run.status == "succeeded", run.error
+        return registry.get(run.trained_version)
+
+    correct("my new card still has not turned up after two weeks")
+    first = cycle()
+    correct("the replacement card you sent me never arrived, where is it")
+    second = cycle()
+
+    for student, corrections in ((first, 1), (second, 2)):
+        made = student.metadata["distillation"]
+        assert made["teacher"]["members"] == [m.name for m in members]
+        assert made["encoder_layers"] == 2
+        assert student.metadata["extra_examples"]["used"] == corrections
+        assert lineage.of(student)["distilled_from"] == [m.name for m in members]
+    # 2 members x (train, validation, copies of train): computed once, then read back
+    assert first.metadata["distillation"]["teacher_cache_hits"] == 0
+    assert second.metadata["distillation"]["teacher_cache_hits"] == 6
+
+
+def test_a_retrain_whose_teacher_member_is_gone_fails_naming_it(
+    transactional_db, active_model, members, small_data, settings
+):
+    from mlops import registry, retrain
+    from mlops.models import RetrainRun
+
+    settings.CLEANINBOX_DATA_DIR = small_data
+    settings.CLEANINBOX_RETRAIN_TEACHER = [str(members[0]), "deleted-member"]
+    with pytest.raises(registry.RegistryError, match="deleted-member"):
+        retrain.run(force=True)
+    run = RetrainRun.objects.get()
+    assert run.status == "failed" and "deleted-member" in run.error and not run.trained_version
+
+
 # --- model soups ------------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mlops import lifecycle, registry
-from mlops.management.commands.train_model import teacher_path
 
 
 class Command(BaseCommand):
@@ -29,7 +28,7 @@ class Command(BaseCommand):
         from mlops import soup  # torch: only imported when averaging
 
         try:
-            members = [teacher_path(v) for v in versions]
+            members = [registry.folder_of(v) for v in versions]
             path = soup.soup(members, data_dir or settings.CLEANINBOX_DATA_DIR,
                              settings.CLEANINBOX_MODEL_DIR, name=name, greedy=greedy)  # fmt: skip
             row = registry.register(path)

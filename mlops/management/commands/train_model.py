@@ -43,7 +43,8 @@ class Command(BaseCommand):
 
         progress = options["verbosity"] > 0
         try:
-            refit = training.Refit.of(teacher_path(options["refit"])) if options["refit"] else None
+            source = options["refit"]
+            refit = training.Refit.of(registry.folder_of(source)) if source else None
             experiment = refit.experiment(overrides) if refit else load_config(config, overrides)
             extra = lifecycle.corrections_for_training() if options["with_corrections"] else []
             if options["with_corrections"]:
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                 from mlops import distill
 
                 path = distill.distill(
-                    experiment, [teacher_path(t) for t in options["teacher"]],
+                    experiment, [registry.folder_of(t) for t in options["teacher"]],
                     data_dir or settings.CLEANINBOX_DATA_DIR, settings.CLEANINBOX_MODEL_DIR,
                     extra_examples=extra, progress=progress,
                     cache_dir=settings.CLEANINBOX_TEACHER_CACHE_DIR,
@@ -84,11 +85,3 @@ class Command(BaseCommand):
                 self.stdout.write(f"{verb}: {decision.reason}. Active model: {decision.active}")
         except lifecycle.EXPECTED_ERRORS as exc:
             raise CommandError(f"{row.version} trained and registered, but: {exc}") from exc
-
-
-def teacher_path(name: str) -> Path:
-    """A teacher member: a version folder as given, else a registered version's folder."""
-    path = Path(name)
-    if path.is_dir():
-        return path
-    return registry.local_path(registry.get(name))
