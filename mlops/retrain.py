@@ -109,13 +109,15 @@ def decide(now=None) -> Decision:
 
 def run(
     trigger: str = RetrainRun.Trigger.BEAT, force: bool = False, progress: bool = False,
-    overrides: list[str] | None = None,
+    overrides: list[str] | None = None, wait: float = 0.0,
 ) -> tuple[Decision, RetrainRun | None]:  # fmt: skip
     """One cycle if the policy (or ``force``) says so; returns (decision, run or None).
 
-    Raises ``Busy`` when another cycle holds the lock.
+    Raises ``Busy`` when another cycle still holds the lock after ``wait`` seconds. Beat's
+    check holds it for milliseconds even when nothing is due, so a person's request
+    (``manage.py retrain``) waits a little rather than calling that a running cycle.
     """
-    with retrain_lock():
+    with retrain_lock(wait):
         decision = decide()
         if force:
             decision = Decision(True, ["forced", *decision.reasons], decision.facts)
@@ -140,13 +142,19 @@ def run(
 
 
 @contextmanager
-def retrain_lock() -> Iterator[None]:
-    """Hold the advisory lock, or raise Busy; mark runs left ``running`` as abandoned."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-        (locked,) = cursor.fetchone()
-    if not locked:
-        raise Busy("another retraining cycle is running")
+def retrain_lock(wait: float = 0.0) -> Iterator[None]:
+    """Hold the advisory lock (trying for up to ``wait`` seconds), or raise Busy; mark runs
+    left ``running`` as abandoned."""
+    deadline = time.monotonic() + wait
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+            (locked,) = cursor.fetchone()
+        if locked:
+            break
+        if time.monotonic() >= deadline:
+            raise Busy("another retraining cycle is running")
+        time.sleep(0.2)
     try:
         # Holding the lock, no live run exists: a ``running`` row is a dead worker's.
         RetrainRun.objects.filter(status=RetrainRun.Status.RUNNING).update(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -103,9 +105,26 @@ def test_a_second_cycle_is_refused_while_another_holds_the_lock(
     with pytest.raises(retrain.Busy):
         retrain.run(force=True)
     with pytest.raises(Exception, match="another retraining cycle is running"):
-        call_command("retrain", "--force", stdout=StringIO())
+        call_command("retrain", "--force", "--wait", "0.5", stdout=StringIO())
     assert not RetrainRun.objects.exists()
     other_session.execute("SELECT pg_advisory_unlock(%s)", [retrain.LOCK_KEY])
+
+
+def test_the_command_waits_out_a_lock_held_briefly(transactional_db, active_model, other_session):
+    """Beat's check holds the lock for a moment even when nothing is due; a person's
+    `manage.py retrain` arriving then waits for it instead of reporting a running cycle."""
+    other_session.execute("SELECT pg_advisory_lock(%s)", [retrain.LOCK_KEY])
+    release = threading.Timer(1.0, other_session.execute,
+                              ["SELECT pg_advisory_unlock(%s)", [retrain.LOCK_KEY]])  # fmt: skip
+    release.start()
+    out = StringIO()
+    started = time.monotonic()
+    try:
+        call_command("retrain", stdout=out)
+    finally:
+        release.join()
+    assert time.monotonic() - started >= 1.0
+    assert out.getvalue().startswith("Not retrained: nothing calls for a retrain")
 
 
 def test_a_run_left_running_by_a_dead_worker_is_marked_abandoned(transactional_db, active_model):

@@ -20,8 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Print the decision only.")
         parser.add_argument("--set", dest="overrides", action="append", default=[],
                             metavar="KEY=VALUE", help="Override a recipe key (repeatable).")  # fmt: skip
+        parser.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                            help="How long to wait for another cycle's lock (default 10).")  # fmt: skip
 
-    def handle(self, *args, force, dry_run, overrides, **options):
+    def handle(self, *args, force, dry_run, overrides, wait, **options):
         if dry_run:
             decision = retrain.decide()
             verdict = "due" if decision.due else "not due"
@@ -31,7 +33,8 @@ class Command(BaseCommand):
             return
         try:
             decision, run = retrain.run(
-                "command", force=force, progress=options["verbosity"] > 1, overrides=overrides
+                "command", force=force, progress=options["verbosity"] > 1, overrides=overrides,
+                wait=wait,
             )
         except retrain.Busy as exc:
             raise CommandError(str(exc)) from exc
