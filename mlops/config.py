@@ -69,6 +69,9 @@ class ExperimentConfig:
     # R-Drop consistency regularisation (mlops.training.rdrop_loss): weight of the KL
     # between two dropout passes; 0 is off (one pass per step, half the cost).
     rdrop_alpha: float = 0.0
+    # Adversarial training (mlops.training.adversarial_backward, FGM): L2 norm, per
+    # example, of the word-embedding shift of the second pass; 0 is off (half the cost).
+    adv_epsilon: float = 0.0
     early_stopping_patience: int = 2
     seed: int = 42
     num_threads: int = 2
@@ -98,7 +101,7 @@ class ExperimentConfig:
             problems.append(f"pooling must be 'mean' or 'cls', got {self.pooling!r}")
         if self.schedule not in ("cosine", "linear"):
             problems.append(f"schedule must be 'cosine' or 'linear', got {self.schedule!r}")
-        for key in ("rdrop_alpha", "kd_hidden", "kd_augment"):
+        for key in ("rdrop_alpha", "adv_epsilon", "kd_hidden", "kd_augment"):
             if getattr(self, key) < 0:
                 problems.append(f"{key} must be 0 or more, got {getattr(self, key)}")
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):

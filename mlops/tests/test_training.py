@@ -170,7 +170,16 @@ def test_an_unknown_key_in_the_yaml_file_is_named_in_the_error(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "override", ["epochs=two", "epochs=1.5", "wandb=maybe", "pooling=max", "dropout=1.5", "epochs"]
+    "override",
+    [
+        "epochs=two",
+        "epochs=1.5",
+        "wandb=maybe",
+        "pooling=max",
+        "dropout=1.5",
+        "epochs",
+        "adv_epsilon=-1",
+    ],
 )
 def test_bad_override_values_are_rejected(override):
     with pytest.raises(ConfigError):
@@ -235,3 +244,72 @@ def test_rdrop_penalises_two_dropout_passes_that_disagree(tiny_base, tiny_config
     assert losses[1.0] > losses[0.0] + 1e-4
     with pytest.raises(ConfigError, match="rdrop_alpha"):
         apply_overrides(tiny_config, ["rdrop_alpha=-1"])
+
+
+def _recorded_loss(model, input_ids, mask, targets, seen):
+    import torch
+
+    def loss():
+        value = torch.nn.functional.cross_entropy(model(input_ids, mask), targets)
+        seen.append(value.item())
+        return value
+
+    return loss
+
+
+def test_the_adversarial_pass_goes_uphill_and_adds_its_gradient(tiny_base):
+    import torch
+
+    from mlops.training import adversarial_backward
+
+    model, input_ids, mask, targets = _batch(tiny_base, dropout=0.0)
+    model.eval()  # no dropout anywhere: the two passes differ by the shift alone
+    model.encoder.get_input_embeddings().weight.requires_grad_(False)  # as in training
+    before = model(input_ids, mask).detach()
+
+    def head_grad(epsilon):
+        model.zero_grad(set_to_none=True)
+        seen = []
+        clean = adversarial_backward(
+            model, _recorded_loss(model, input_ids, mask, targets, seen), epsilon
+        )
+        assert clean.item() == pytest.approx(seen[0])
+        return seen, model.head.weight.grad.clone()
+
+    seen, shifted = head_grad(1.0)
+    assert seen[1] > seen[0] + 1e-3  # the shift is the direction that hurts
+    model.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(model(input_ids, mask), targets).backward()
+    plain = model.head.weight.grad.clone()
+    # A vanishing shift repeats the clean pass: twice its gradient; a real one differs.
+    assert torch.allclose(head_grad(1e-6)[1], 2 * plain, atol=1e-5)
+    assert not torch.allclose(shifted, 2 * plain, atol=1e-3)
+    # The shift does not outlive the step.
+    assert torch.equal(model(input_ids, mask).detach(), before)
+
+
+def test_adversarial_training_leaves_frozen_embeddings_alone(tiny_base, tiny_config, small_data):
+    import torch
+
+    from classifier.transformer import load_base, tokenize
+    from mlops.training import fine_tune, seed_everything
+
+    texts, labels = data.load_split(small_data, "train")
+    names = data.load_labels(small_data)
+    y = np.array([names.index(label) for label in labels])
+    config = dataclasses.replace(tiny_config, bf16=False)
+    weights = {}
+    for epsilon in (0.0, 1.0):
+        seed_everything(0)
+        tokenizer, model = load_base(str(tiny_base), len(names), "mean", 0.1)
+        embeddings = model.encoder.get_input_embeddings().weight
+        embeddings.requires_grad_(False)
+        frozen = embeddings.detach().clone()
+        ids = tokenize(tokenizer, texts, 32)
+        fine_tune(
+            model, ids, y, None, None, tokenizer.pad_token_id,
+            dataclasses.replace(config, adv_epsilon=epsilon), progress=False, stop_after=1,
+        )  # fmt: skip
+        assert torch.equal(embeddings, frozen)
+        weights[epsilon] = model.head.weight.detach().clone()
+    assert not torch.allclose(weights[0.0], weights[1.0])

@@ -33,7 +33,10 @@ class Command(BaseCommand):
             return
         try:
             decision, run = retrain.run(
-                "command", force=force, progress=options["verbosity"] > 1, overrides=overrides,
+                "command",
+                force=force,
+                progress=options["verbosity"] > 1,
+                overrides=overrides,
                 wait=wait,
             )
         except retrain.Busy as exc:
