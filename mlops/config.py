@@ -72,6 +72,9 @@ class ExperimentConfig:
     # Adversarial training (mlops.training.adversarial_backward, FGM): L2 norm, per
     # example, of the word-embedding shift of the second pass; 0 is off (half the cost).
     adv_epsilon: float = 0.0
+    # Exponential moving average of the weights along the run (torch's AveragedModel):
+    # validation scores, keeps and returns the average; 0 is off.
+    ema_decay: float = 0.0
     early_stopping_patience: int = 2
     seed: int = 42
     num_threads: int = 2
@@ -107,6 +110,8 @@ class ExperimentConfig:
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):
             if getattr(self, key) < 1:
                 problems.append(f"{key} must be at least 1, got {getattr(self, key)}")
+        if not 0 <= self.ema_decay < 1:
+            problems.append(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0 <= self.kd_alpha <= 1:
             problems.append(f"kd_alpha must be in [0, 1], got {self.kd_alpha}")
         if self.kd_temperature <= 0:

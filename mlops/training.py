@@ -437,6 +437,13 @@ def fine_tune(
 
     history: list[EpochResult] = []
     best_state, best_f1, stale = None, -1.0, 0
+    # Weights averaged along the run (EMA): scored, kept and returned in place of the last.
+    ema = None
+    if config.ema_decay > 0:
+        average = torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay)
+        ema = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=average)
+        ema.update_parameters(model)  # the first call copies: the average starts at the start
+    scored = model if ema is None else ema.module
     bar = tqdm(total=total, desc="fine-tune", unit="step", disable=not progress)
     step = 0
     for epoch in range(1, min(config.epochs, stop_after or config.epochs) + 1):
@@ -456,6 +463,8 @@ def fine_tune(
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step()
             scheduler.step()
+            if ema is not None:
+                ema.update_parameters(model)
             step += 1
             losses.append(loss.item())
             bar.update(1)
@@ -471,7 +480,7 @@ def fine_tune(
                                        round(time.monotonic() - epoch_start, 1)))  # fmt: skip
             logger.info("epoch %d: loss %.4f (refit: not scored)", epoch, history[-1].train_loss)
             continue
-        predicted = batched_logits(model, val_ids, pad_id, config.eval_batch_size).argmax(axis=1)
+        predicted = batched_logits(scored, val_ids, pad_id, config.eval_batch_size).argmax(axis=1)
         result = EpochResult(
             epoch=epoch,
             train_loss=float(np.mean(losses)),
@@ -490,12 +499,14 @@ def fine_tune(
             run.log({f"val/{k}": v for k, v in vars(result).items()}, step=step)
         if result.val_macro_f1 > best_f1:
             best_f1, stale = result.val_macro_f1, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().clone() for k, v in scored.state_dict().items()}
         else:
             stale += 1
             if stale >= config.early_stopping_patience:
                 break
     bar.close()
+    if best_state is None and ema is not None:
+        best_state = ema.module.state_dict()  # a refit: nothing scored, the average is kept
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

@@ -313,3 +313,32 @@ def test_adversarial_training_leaves_frozen_embeddings_alone(tiny_base, tiny_con
         assert torch.equal(embeddings, frozen)
         weights[epsilon] = model.head.weight.detach().clone()
     assert not torch.allclose(weights[0.0], weights[1.0])
+
+
+@pytest.mark.parametrize("validated", [True, False], ids=["scored", "refit"])
+def test_with_ema_the_run_returns_the_average_not_the_last_step(
+    tiny_base, tiny_config, small_data, validated
+):
+    from classifier.transformer import load_base, tokenize
+    from mlops.training import fine_tune, seed_everything
+
+    names = data.load_labels(small_data)
+    splits = {}
+    for split in ("train", "validation"):
+        texts, labels = data.load_split(small_data, split)
+        splits[split] = (texts, np.array([names.index(label) for label in labels]))
+    moved = {}
+    for decay in (0.0, 0.999999):  # an average that hardly leaves its start
+        seed_everything(0)
+        tokenizer, model = load_base(str(tiny_base), len(names), "mean", 0.1)
+        start = model.head.weight.detach().clone()
+        train_ids = tokenize(tokenizer, splits["train"][0], 32)
+        val = (tokenize(tokenizer, splits["validation"][0], 32), splits["validation"][1])
+        fine_tune(
+            model, train_ids, splits["train"][1], *(val if validated else (None, None)),
+            tokenizer.pad_token_id, dataclasses.replace(tiny_config, ema_decay=decay, bf16=False),
+            progress=False, stop_after=1,
+        )  # fmt: skip
+        moved[decay] = (model.head.weight.detach() - start).abs().max().item()
+    assert moved[0.0] > 1e-3
+    assert moved[0.999999] < moved[0.0] / 100
