@@ -317,7 +317,7 @@ def test_adversarial_training_leaves_frozen_embeddings_alone(tiny_base, tiny_con
 
 @pytest.mark.parametrize("validated", [True, False], ids=["scored", "refit"])
 def test_with_ema_the_run_returns_the_average_not_the_last_step(
-    tiny_base, tiny_config, small_data, validated
+    tiny_base, tiny_config, small_data, validated, caplog
 ):
     from classifier.transformer import load_base, tokenize
     from mlops.training import fine_tune, seed_everything
@@ -342,3 +342,5 @@ def test_with_ema_the_run_returns_the_average_not_the_last_step(
         moved[decay] = (model.head.weight.detach() - start).abs().max().item()
     assert moved[0.0] > 1e-3
     assert moved[0.999999] < moved[0.0] / 100
+    # A scored run also says what the same epoch's own weights score, for comparison.
+    assert ("without the average" in caplog.text) == validated
