@@ -490,17 +490,17 @@ def fine_tune(
         )
         history.append(result)
         bar.set_postfix(epoch=epoch, val_f1=f"{result.val_macro_f1:.4f}")
+        logger.info(
+            "epoch %d: loss %.4f, validation accuracy %.4f, macro-F1 %.4f (%.0f s)",
+            epoch, result.train_loss, result.val_accuracy, result.val_macro_f1, result.seconds,
+            extra=vars(result),
+        )  # fmt: skip
         if ema is not None:  # what the average buys: the same epoch's own weights, scored
             raw = batched_logits(model, val_ids, pad_id, config.eval_batch_size).argmax(axis=1)
             logger.info(
                 "epoch %d without the average: validation accuracy %.4f, macro-F1 %.4f",
                 epoch, (raw == val_y).mean(), f1_score(val_y, raw, average="macro"),
             )  # fmt: skip
-        logger.info(
-            "epoch %d: loss %.4f, validation accuracy %.4f, macro-F1 %.4f (%.0f s)",
-            epoch, result.train_loss, result.val_accuracy, result.val_macro_f1, result.seconds,
-            extra=vars(result),
-        )  # fmt: skip
         if run is not None:
             run.log({f"val/{k}": v for k, v in vars(result).items()}, step=step)
         if result.val_macro_f1 > best_f1:
