@@ -328,7 +328,7 @@ def test_with_ema_the_run_returns_the_average_not_the_last_step(
         texts, labels = data.load_split(small_data, split)
         splits[split] = (texts, np.array([names.index(label) for label in labels]))
     moved = {}
-    for decay in (0.0, 0.999999):  # an average that hardly leaves its start
+    for decay in (0.0, 0.999999):  # asked for an average that would hardly leave its start
         seed_everything(0)
         tokenizer, model = load_base(str(tiny_base), len(names), "mean", 0.1)
         start = model.head.weight.detach().clone()
@@ -341,6 +341,8 @@ def test_with_ema_the_run_returns_the_average_not_the_last_step(
         )  # fmt: skip
         moved[decay] = (model.head.weight.detach() - start).abs().max().item()
     assert moved[0.0] > 1e-3
-    assert moved[0.999999] < moved[0.0] / 100
+    # What comes back is the average: nearer the start than the last step, but (the decay
+    # capped at half the run's length) not stuck at the start of so short a run.
+    assert moved[0.0] / 5 < moved[0.999999] < moved[0.0] * 0.9
     # A scored run also says what the same epoch's own weights score, for comparison.
     assert ("without the average" in caplog.text) == validated
