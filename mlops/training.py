@@ -407,7 +407,8 @@ def fine_tune(
     compute_loss: LossFn | None = None,
     stop_after: int | None = None,
 ) -> list[EpochResult]:
-    """Train every unfrozen weight; leaves ``model`` at its best validation epoch.
+    """Train every unfrozen weight; leaves ``model`` at its best validation epoch (with
+    ``ema_decay``, the average of its weights at that epoch).
 
     ``compute_loss(model, input_ids, mask, rows)`` replaces the default step loss (one
     forward pass, cross-entropy with label smoothing), e.g. with mlops.distill's
