@@ -110,8 +110,6 @@ class ExperimentConfig:
         for key in ("epochs", "batch_size", "max_length", "num_threads", "eval_batch_size"):
             if getattr(self, key) < 1:
                 problems.append(f"{key} must be at least 1, got {getattr(self, key)}")
-        if not 0 <= self.ema_decay < 1:
-            problems.append(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0 <= self.kd_alpha <= 1:
             problems.append(f"kd_alpha must be in [0, 1], got {self.kd_alpha}")
         if self.kd_temperature <= 0:
@@ -122,7 +120,7 @@ class ExperimentConfig:
             problems.append(
                 f"student_layers must be comma-separated layer numbers, got {self.student_layers!r}"
             )
-        for key in ("dropout", "warmup_ratio", "label_smoothing"):
+        for key in ("dropout", "warmup_ratio", "label_smoothing", "ema_decay"):
             if not 0 <= getattr(self, key) < 1:
                 problems.append(f"{key} must be in [0, 1), got {getattr(self, key)}")
         if problems:

@@ -288,37 +288,9 @@ def test_the_adversarial_pass_goes_uphill_and_adds_its_gradient(tiny_base):
     assert torch.equal(model(input_ids, mask).detach(), before)
 
 
-def test_adversarial_training_leaves_frozen_embeddings_alone(tiny_base, tiny_config, small_data):
-    import torch
-
-    from classifier.transformer import load_base, tokenize
-    from mlops.training import fine_tune, seed_everything
-
-    texts, labels = data.load_split(small_data, "train")
-    names = data.load_labels(small_data)
-    y = np.array([names.index(label) for label in labels])
-    config = dataclasses.replace(tiny_config, bf16=False)
-    weights = {}
-    for epsilon in (0.0, 1.0):
-        seed_everything(0)
-        tokenizer, model = load_base(str(tiny_base), len(names), "mean", 0.1)
-        embeddings = model.encoder.get_input_embeddings().weight
-        embeddings.requires_grad_(False)
-        frozen = embeddings.detach().clone()
-        ids = tokenize(tokenizer, texts, 32)
-        fine_tune(
-            model, ids, y, None, None, tokenizer.pad_token_id,
-            dataclasses.replace(config, adv_epsilon=epsilon), progress=False, stop_after=1,
-        )  # fmt: skip
-        assert torch.equal(embeddings, frozen)
-        weights[epsilon] = model.head.weight.detach().clone()
-    assert not torch.allclose(weights[0.0], weights[1.0])
-
-
-@pytest.mark.parametrize("validated", [True, False], ids=["scored", "refit"])
-def test_with_ema_the_run_returns_the_average_not_the_last_step(
-    tiny_base, tiny_config, small_data, validated, caplog
-):
+def _tiny_fine_tune(tiny_base, small_data, config, validated=False, freeze=False):
+    """One short fine-tuning run of the tiny BERT on the small BANKING77 slice, from seed 0:
+    the model, its head weights and its word embeddings as they were before training."""
     from classifier.transformer import load_base, tokenize
     from mlops.training import fine_tune, seed_everything
 
@@ -327,18 +299,41 @@ def test_with_ema_the_run_returns_the_average_not_the_last_step(
     for split in ("train", "validation"):
         texts, labels = data.load_split(small_data, split)
         splits[split] = (texts, np.array([names.index(label) for label in labels]))
+    seed_everything(0)
+    tokenizer, model = load_base(str(tiny_base), len(names), "mean", 0.1)
+    embeddings = model.encoder.get_input_embeddings().weight
+    embeddings.requires_grad_(not freeze)
+    start = (model.head.weight.detach().clone(), embeddings.detach().clone())
+    train_ids = tokenize(tokenizer, splits["train"][0], 32)
+    val = (tokenize(tokenizer, splits["validation"][0], 32), splits["validation"][1])
+    fine_tune(
+        model, train_ids, splits["train"][1], *(val if validated else (None, None)),
+        tokenizer.pad_token_id, dataclasses.replace(config, bf16=False), progress=False,
+        stop_after=1,
+    )  # fmt: skip
+    return model, *start
+
+
+def test_adversarial_training_leaves_frozen_embeddings_alone(tiny_base, tiny_config, small_data):
+    import torch
+
+    weights = {}
+    for epsilon in (0.0, 1.0):
+        config = dataclasses.replace(tiny_config, adv_epsilon=epsilon)
+        model, _, frozen = _tiny_fine_tune(tiny_base, small_data, config, freeze=True)
+        assert torch.equal(model.encoder.get_input_embeddings().weight, frozen)
+        weights[epsilon] = model.head.weight.detach().clone()
+    assert not torch.allclose(weights[0.0], weights[1.0])
+
+
+@pytest.mark.parametrize("validated", [True, False], ids=["scored", "refit"])
+def test_with_ema_the_run_returns_the_average_not_the_last_step(
+    tiny_base, tiny_config, small_data, validated, caplog
+):
     moved = {}
     for decay in (0.0, 0.999999):  # asked for an average that would hardly leave its start
-        seed_everything(0)
-        tokenizer, model = load_base(str(tiny_base), len(names), "mean", 0.1)
-        start = model.head.weight.detach().clone()
-        train_ids = tokenize(tokenizer, splits["train"][0], 32)
-        val = (tokenize(tokenizer, splits["validation"][0], 32), splits["validation"][1])
-        fine_tune(
-            model, train_ids, splits["train"][1], *(val if validated else (None, None)),
-            tokenizer.pad_token_id, dataclasses.replace(tiny_config, ema_decay=decay, bf16=False),
-            progress=False, stop_after=1,
-        )  # fmt: skip
+        config = dataclasses.replace(tiny_config, ema_decay=decay)
+        model, start, _ = _tiny_fine_tune(tiny_base, small_data, config, validated)
         moved[decay] = (model.head.weight.detach() - start).abs().max().item()
     assert moved[0.0] > 1e-3
     # What comes back is the average: nearer the start than the last step, but (the decay
