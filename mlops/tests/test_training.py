@@ -179,6 +179,7 @@ def test_an_unknown_key_in_the_yaml_file_is_named_in_the_error(tmp_path):
         "dropout=1.5",
         "epochs",
         "adv_epsilon=-1",
+        "ema_decay=1",
     ],
 )
 def test_bad_override_values_are_rejected(override):
