@@ -8,16 +8,23 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 import pytest
 import torch
-from transformers import AutoModel
+from transformers import AutoModel, AutoTokenizer, MPNetConfig, MPNetModel
 
 from classifier import artifact
-from classifier.transformer import PooledClassifier, batched_logits, tokenize
+from classifier.transformer import (
+    PooledClassifier,
+    batched_logits,
+    pad_batch,
+    resolve_base_model,
+    tokenize,
+)
 from mlops import data, teacher
-from mlops.config import ConfigError, apply_overrides, from_dict, load_config
+from mlops.config import PACKAGED_MINILM, ConfigError, apply_overrides, from_dict, load_config
 from mlops.distill import distill, kd_loss, load_student, select_layers
-from mlops.export import export_onnx
+from mlops.export import export_graph, export_onnx
 from mlops.seeds import aggregate, spread
 from mlops.tests.tiny_transformer import SHARED, build_tiny_base, write_small_banking77
 from mlops.training import Refit, train
@@ -96,6 +103,35 @@ def test_select_layers_keeps_the_chosen_layers_weights_and_saves_a_smaller_model
     torch.testing.assert_close(
         reloaded["embeddings.word_embeddings.weight"], original["embeddings.word_embeddings.weight"]
     )
+
+
+def test_an_mpnet_cut_to_half_its_layers_reloads_and_exports_with_the_same_outputs(tmp_path):
+    # The mpnet-l6-distilled student: MPNet keeps one relative-position bias for all its
+    # layers outside them, so a cut must leave it shared, and the saved folder must load
+    # (and trace to ONNX) as an ordinary smaller MPNet giving the cut model's logits.
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(PACKAGED_MINILM))
+    config = MPNetConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=4,
+        num_attention_heads=2, intermediate_size=64, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = PooledClassifier(MPNetModel(config), 77).eval()
+    select_layers(model, [1, 3])
+    model.encoder.save_pretrained(tmp_path / "cut")
+    reloaded = PooledClassifier(AutoModel.from_pretrained(tmp_path / "cut"), 77).eval()
+    reloaded.head.load_state_dict(model.head.state_dict())
+
+    texts = ["my card has still not arrived", "why was I charged a fee for this transfer?"]
+    ids, mask = pad_batch(tokenize(tokenizer, texts, 64), tokenizer.pad_token_id)
+    with torch.no_grad():
+        expected = model(ids, mask)
+        torch.testing.assert_close(reloaded(ids, mask), expected)
+    assert reloaded.encoder.config.num_hidden_layers == 2
+
+    graph = export_graph(reloaded, tokenizer, tmp_path / "model.onnx")
+    session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    (logits,) = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
+    np.testing.assert_allclose(logits, expected.numpy(), atol=1e-4)
 
 
 def test_select_layers_refuses_layers_the_encoder_lacks(tiny_base):
