@@ -106,9 +106,10 @@ def test_select_layers_keeps_the_chosen_layers_weights_and_saves_a_smaller_model
 
 
 def test_an_mpnet_cut_to_half_its_layers_reloads_and_exports_with_the_same_outputs(tmp_path):
-    # The mpnet-l6-distilled student: MPNet keeps one relative-position bias for all its
-    # layers outside them, so a cut must leave it shared, and the saved folder must load
-    # (and trace to ONNX) as an ordinary smaller MPNet giving the cut model's logits.
+    # A student cut from the mpnet teacher member (student_layers on an MPNet base): MPNet
+    # keeps one relative-position bias for all its layers outside them, so a cut must leave
+    # it shared, and the saved folder must load (and trace to ONNX) as an ordinary smaller
+    # MPNet giving the cut model's logits.
     tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(PACKAGED_MINILM))
     config = MPNetConfig(
         vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=4,
