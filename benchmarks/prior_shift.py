@@ -11,7 +11,8 @@ for a balanced target the Bayes correction of calibrated probabilities is
 al. 2021's post-hoc logit adjustment). The validation split is carved from train, so it is
 imbalanced too: its **balanced** accuracy (the mean recall over intents) is the estimate
 of accuracy on a balanced set, and the column to choose τ by. ``--test`` adds the test
-accuracy, for the final report only. Logits come from the teacher cache (mlops.teacher),
+accuracy, for the final report only. π_train is the data folder's training split (a version
+trained with agents' corrections or refit on validation learnt a slightly different one). Logits come from the teacher cache (mlops.teacher),
 so versions already used as teacher members run no model.
 """
 
