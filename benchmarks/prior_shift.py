@@ -19,6 +19,7 @@ so versions already used as teacher members run no model.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -58,9 +59,13 @@ def main() -> None:
 
     scores: dict[tuple[float, str], list[float]] = {}
     for version in args.version:
-        t = float(artifact.read_metadata(version).get("temperature") or 1.0)
+        meta = artifact.read_metadata(version)
+        if meta["labels"] != labels:  # the prior and the answers are indexed in this order
+            raise SystemExit(f"{version} has other labels than {args.data_dir}")
+        t = float(meta.get("temperature") or 1.0)
+        load = functools.cache(functools.partial(artifact.load, version))  # once, if at all
         for split in splits:
-            logits, _ = teacher.member_logits(version, args.data_dir, split, args.cache)
+            logits, _ = teacher.member_logits(version, args.data_dir, split, args.cache, load=load)
             for tau in STRENGTHS:
                 predicted = (logits / t - tau * log_prior).argmax(axis=1)
                 y = truth[split]
