@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -125,17 +126,21 @@ def crossfit_outputs(
     folds: np.ndarray,
     data_dir: Path,
     cache_dir: Path,
-    augmented: list[str],
-    augmented_source: np.ndarray,
+    augmented: list[str] = (),
 ) -> teacher.TeacherOutputs:
-    """Out-of-fold log-probabilities for train and its copies; the mean of all fold models
-    on validation."""
-    members = []
-    for path in fold_models:
-        members.append(member_outputs([path], data_dir, cache_dir, augmented_texts=augmented))
+    """Out-of-fold log-probabilities for train and its copies (``augmented``, as
+    mlops.augment.augment orders them: each query's copies in a row); the mean of all fold
+    models on validation."""
+    per_query, rest = divmod(len(augmented), len(folds))
+    if rest:
+        raise ValueError(f"{len(augmented)} copies are not a whole number per training query")
+    members = [
+        member_outputs([path], data_dir, cache_dir, augmented_texts=augmented)
+        for path in fold_models
+    ]
     train = np.stack([m.train for m in members])[folds, np.arange(len(folds))]
     copies = np.stack([m.augmented for m in members])
-    aug = copies[folds[augmented_source], np.arange(len(augmented))] if augmented else copies[0]
+    aug = copies[np.repeat(folds, per_query), np.arange(len(augmented))]
     val_probs = np.mean([np.exp(m.validation) for m in members], axis=0)
     return teacher.TeacherOutputs(
         members=[p.name for p in fold_models],
@@ -147,20 +152,29 @@ def crossfit_outputs(
     )
 
 
+def out_of_fold(args) -> tuple[np.ndarray, list[str], np.ndarray, teacher.TeacherOutputs]:
+    """The training queries' folds, the label names, the training labels as indices and
+    the cross-fitted teacher's outputs (no copies)."""
+    folds = check_fold_models(args.fold_model, args.data_dir, args.fold_seed)
+    labels = data.load_labels(args.data_dir)
+    index = {name: i for i, name in enumerate(labels)}
+    _, names = data.load_split(args.data_dir, "train")
+    y = np.array([index[n] for n in names])
+    return (
+        folds,
+        labels,
+        y,
+        crossfit_outputs(args.fold_model, folds, args.data_dir, args.teacher_cache),
+    )
+
+
 def write_pruned(args) -> None:
     """A data folder whose train split drops the queries cleanlab flags as label issues
     from the out-of-fold probabilities (validation and test unchanged: they stay the
     yardstick, noise and all)."""
     from cleanlab.filter import find_label_issues
 
-    folds = check_fold_models(args.fold_model, args.data_dir, args.fold_seed)
-    labels = data.load_labels(args.data_dir)
-    index = {name: i for i, name in enumerate(labels)}
-    _, names = data.load_split(args.data_dir, "train")
-    y = np.array([index[n] for n in names])
-    out = crossfit_outputs(
-        args.fold_model, folds, args.data_dir, args.teacher_cache, [], np.zeros(0, int)
-    )
+    _, labels, y, out = out_of_fold(args)
     issues = find_label_issues(y, np.exp(out.train), filter_by=args.filter_by)
     note = {
         "pruned": {
@@ -172,22 +186,16 @@ def write_pruned(args) -> None:
     }
     target = ROOT / "var/data" / f"pruned-{args.filter_by}"
     write_derived(args.data_dir, target, train_frame(args.data_dir)[~issues], note)
-    per_intent = pd.Series(np.array(names)[issues]).value_counts()
+    per_intent = pd.Series(np.array(labels)[y[issues]]).value_counts()
     print(f"{target}: dropped {int(issues.sum())} of {len(y):,} training queries "
           f"({issues.mean():.1%}); most from {', '.join(f'{k} {v}' for k, v in per_intent.head(5).items())}")  # fmt: skip
 
 
 def score(args) -> None:
-    folds = check_fold_models(args.fold_model, args.data_dir, args.fold_seed)
-    labels = data.load_labels(args.data_dir)
-    index = {name: i for i, name in enumerate(labels)}
-    texts, names = data.load_split(args.data_dir, "train")
+    folds, labels, y, out = out_of_fold(args)
+    texts, _ = data.load_split(args.data_dir, "train")
     _, val_names = data.load_split(args.data_dir, "validation")
-    y = np.array([index[n] for n in names])
-    val_y = np.array([index[n] for n in val_names])
-    out = crossfit_outputs(
-        args.fold_model, folds, args.data_dir, args.teacher_cache, [], np.zeros(0, int)
-    )
+    val_y = np.array([labels.index(n) for n in val_names])
     p = np.exp(out.train)
     oof = p.argmax(1)
     print(
@@ -205,43 +213,23 @@ def score(args) -> None:
     doubted = np.argsort(own)[: args.show]
     print(f"\n{args.show} training queries whose label the out-of-fold teacher doubts most:")
     for i in doubted:
-        print(f"  p(label)={own[i]:.3f}  {names[i]:<32} -> {labels[oof[i]]:<32} {texts[i]!r}")
+        print(f"  p(label)={own[i]:.3f}  {labels[y[i]]:<32} -> {labels[oof[i]]:<32} {texts[i]!r}")
 
 
 def distill_students(args) -> None:
-    from benchmarks.train_default import score_once
+    from benchmarks.train_default import print_summary, score_once
     from mlops import distill as distill_module
     from mlops.config import load_config
-    from mlops.seeds import TEST_KEYS, aggregate, format_table, spread
 
     folds = check_fold_models(args.fold_model, args.data_dir, args.fold_seed)
-    original = distill_module.augmented_queries
-    source: dict[str, np.ndarray] = {}
-
-    def augmented_queries(config, texts):
-        from classifier.transformer import load_base
-        from mlops import augment
-
-        tokenizer, model = load_base(config.base_model, 2, config.pooling, config.dropout)
-        embeddings = model.encoder.get_input_embeddings().weight.detach().float().numpy()
-        table = augment.neighbour_table(texts, tokenizer.get_vocab(), embeddings)
-        copies, src = augment.augment(texts, config.kd_augment, table, seed=config.kd_augment_seed)
-        source["augmented"] = src
-        return copies
 
     def ensemble(members, data_dir, cache_dir, extra_texts=(), refresh=False, augmented_texts=()):
         if extra_texts:
             raise SystemExit("a cross-fitted teacher takes no extra examples")
-        src = source.get("augmented", np.zeros(0, dtype=np.int64))
-        return crossfit_outputs(
-            list(members), folds, data_dir, cache_dir, list(augmented_texts), src
-        )
+        return crossfit_outputs(list(members), folds, data_dir, cache_dir, list(augmented_texts))
 
-    distill_module.augmented_queries = augmented_queries
-    teacher.ensemble = ensemble
+    teacher.ensemble = ensemble  # distill() asks mlops.teacher for its teacher's outputs
     try:
-        import time
-
         config = load_config(args.config, args.overrides)
         runs = []
         for seed in [int(s) for s in args.seeds.split(",")]:
@@ -255,13 +243,9 @@ def distill_students(args) -> None:
                 f"config      {config.name} seed={seed} cross-fitted teacher {' '.join(args.overrides)}"
             )
     finally:
-        distill_module.augmented_queries = original
         teacher.ensemble = member_outputs
     if len(runs) > 1:
-        print(f"\n{config.name}, cross-fitted teacher: {len(runs)} seeds")
-        print(f"train time  {spread(r['seconds'] / 60 for r in runs).format(1, 1)} min")
-        print(format_table("validation", aggregate([r["validation"] for r in runs])))
-        print(format_table("test", aggregate([r["test"] for r in runs], TEST_KEYS)))
+        print_summary(f"{config.name}, cross-fitted teacher: {len(runs)} seeds", runs)
 
 
 def main() -> None:

@@ -71,11 +71,16 @@ def main() -> None:
         seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [config.seed]
         runs = [run_one(replace(config, seed=seed), args) for seed in seeds]
     if len(runs) > 1:
-        print(f"\n{config.name}: {len(runs)} seeds ({', '.join(map(str, seeds))})")
-        print("models      " + " ".join(str(r["path"]) for r in runs))
-        print(f"train time  {spread(r['seconds'] / 60 for r in runs).format(1, 1)} min")
-        print(format_table("validation", aggregate([r["validation"] for r in runs])))
-        print(format_table("test", aggregate([r["test"] for r in runs], TEST_KEYS)))
+        print_summary(f"{config.name}: {len(runs)} seeds ({', '.join(map(str, seeds))})", runs)
+
+
+def print_summary(title: str, runs: list[dict]) -> None:
+    """The mean ± sd over runs (score_once's results) of time and every score."""
+    print(f"\n{title}")
+    print("models      " + " ".join(str(r["path"]) for r in runs))
+    print(f"train time  {spread(r['seconds'] / 60 for r in runs).format(1, 1)} min")
+    print(format_table("validation", aggregate([r["validation"] for r in runs])))
+    print(format_table("test", aggregate([r["test"] for r in runs], TEST_KEYS)))
 
 
 def run_one(config, args, refit: Refit | None = None) -> dict:
